@@ -1,0 +1,76 @@
+"""JSON errors with a message a person can act on, in the language of ``Accept-Language``.
+
+Every error body has ``detail`` (one human sentence) and ``code``; validation errors add
+``fields`` (field → list of messages).
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+MESSAGES = {
+    "not_authenticated": lambda: _(
+        "Log in first: send 'Authorization: Token <key>' (get a key from POST /api/v1/auth/token/)."
+    ),
+    "authentication_failed": lambda: _("The token or the login details are not valid."),
+    "permission_denied": lambda: _("Your roles do not allow this action here."),
+    "not_found": lambda: _("Not found, or outside the units you can reach."),
+    "method_not_allowed": lambda: _("This method is not allowed on this address."),
+    "throttled": lambda: _("Too many requests; try again later."),
+}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*(exc.args or ()))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+
+    if isinstance(exc, exceptions.ValidationError):
+        fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        first = _first_message(fields)
+        response.data = {
+            "detail": _("The data is not valid: %(first)s") % {"first": first}
+            if first
+            else _("The data is not valid."),
+            "code": "invalid",
+            "fields": fields,
+        }
+        response.status_code = status.HTTP_400_BAD_REQUEST
+        return response
+
+    codes = exc.get_codes()
+    code = codes if isinstance(codes, str) else "error"
+    detail = str(exc.detail) if isinstance(exc.detail, str) else ""
+    default = str(type(exc).default_detail)
+    if code in MESSAGES and (not detail or detail == default):
+        detail = str(MESSAGES[code]())
+    response.data = {"detail": detail or default, "code": code}
+    return response
+
+
+def _first_message(errors: Any, prefix: str = "") -> str:
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            label = "" if key in ("non_field_errors", "__all__") else f"{key}: "
+            message = _first_message(value, label)
+            if message:
+                return message
+    elif isinstance(errors, list) and errors:
+        return _first_message(errors[0], prefix)
+    elif errors:
+        return f"{prefix}{errors}"
+    return ""

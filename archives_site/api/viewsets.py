@@ -1,0 +1,97 @@
+"""The base API viewset: every scoped resource restricts by HTTP method and fails closed.
+
+- unauthenticated → 401; no role allowing this kind of action on the resource → 403;
+- an object outside the user's read reach → 404 (its existence is not revealed);
+- a write that would touch or land outside the user's write reach → 403, inside a transaction
+  that is rolled back, so nothing is saved.
+
+Subclasses set ``queryset`` (a model with a ``ScopePolicy``) and implement ``save_new``,
+``save_changes`` and ``remove`` by calling their app's services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from rest_framework import exceptions, permissions, viewsets
+
+from archives_site.scoping import Action, forget_user_scope, instance_in_scope, user_can
+
+
+class RolePermission(permissions.BasePermission):
+    """Allow a request only if some role of the user allows its action on the resource."""
+
+    message = None  # the error handler supplies the human message
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        return user_can(request.user, view.scope_resource, Action.for_method(request.method))
+
+
+class ScopedViewSetMixin:
+    """Restricted querysets and write checks for any DRF generic view over a scoped model."""
+
+    permission_classes = [permissions.IsAuthenticated, RolePermission]
+
+    @property
+    def scope_resource(self) -> str:
+        return self.queryset.model.scope.resource  # type: ignore[attr-defined]
+
+    def get_queryset(self) -> Any:
+        # Reads and lookups for writes both start from what the user may *see*, so an object
+        # out of reach is a 404 for every method; write reach is checked on the object itself.
+        return self.queryset.restrict(self.request.user, Action.VIEW)  # type: ignore[attr-defined]
+
+    def get_object(self) -> Any:
+        obj = super().get_object()  # type: ignore[misc]
+        action = Action.for_method(self.request.method)  # type: ignore[attr-defined]
+        if action != Action.VIEW and not instance_in_scope(obj, self.request.user, action):  # type: ignore[attr-defined]
+            raise exceptions.PermissionDenied()
+        return obj
+
+    def check_write_scope(self, instance: Any, action: Action) -> None:
+        """Refuse (and so roll back) a write whose result lies outside the user's reach.
+
+        The reach is resolved afresh: the write may have moved units around.
+        """
+        forget_user_scope(self.request.user)  # type: ignore[attr-defined]
+        if not instance_in_scope(instance, self.request.user, action):  # type: ignore[attr-defined]
+            raise exceptions.PermissionDenied()
+
+    def save_new(self, serializer: Any) -> Any:
+        return serializer.save()
+
+    def save_changes(self, serializer: Any) -> Any:
+        return serializer.save()
+
+    def remove(self, instance: Any) -> None:
+        instance.delete()
+
+    def perform_create(self, serializer: Any) -> None:
+        serializer.instance = self.save_new(serializer)
+        self.check_write_scope(serializer.instance, Action.ADD)
+
+    def perform_update(self, serializer: Any) -> None:
+        serializer.instance = self.save_changes(serializer)
+        self.check_write_scope(serializer.instance, Action.CHANGE)
+
+    def perform_destroy(self, instance: Any) -> None:
+        self.remove(instance)
+
+    def create(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        with transaction.atomic():
+            return super().create(request, *args, **kwargs)  # type: ignore[misc]
+
+    def update(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        with transaction.atomic():
+            return super().update(request, *args, **kwargs)  # type: ignore[misc]
+
+    def destroy(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        with transaction.atomic():
+            return super().destroy(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    pass

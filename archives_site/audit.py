@@ -1,0 +1,128 @@
+"""Recording and verifying the audit trail. ``audit_record`` is the one way to write it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from django.db import models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .models import GENESIS_HASH, AuditChainHead, AuditEvent
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The client address as the web server saw it (REMOTE_ADDR; set by the proxy in production)."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _payload(event: AuditEvent) -> str:
+    """The canonical text hashed for a row: every recorded field, in a fixed order."""
+    body = {
+        "seq": event.seq,
+        "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": event.actor_id,
+        "actor_name": event.actor_name,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_repr": event.object_repr,
+        "ip": event.ip,
+        "reason": event.reason,
+        "data": event.data,
+    }
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hashlib.sha256((event.prev_hash + _payload(event)).encode()).hexdigest()
+
+
+def audit_record(
+    *,
+    action: str,
+    actor: Any = None,
+    obj: models.Model | None = None,
+    request: HttpRequest | None = None,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    actor_name: str = "",
+) -> AuditEvent:
+    """Append one event to the chain, in the caller's transaction (rolled back with it).
+
+    ``action`` is a dotted name such as ``auth.login`` or ``role.grant``. ``actor`` defaults to
+    the request's user. The chain head is locked, so concurrent writers serialise and ``seq``
+    stays gap-free.
+    """
+    if actor is None and request is not None and getattr(request, "user", None) is not None:
+        actor = request.user if request.user.is_authenticated else None
+    with transaction.atomic():
+        AuditChainHead.objects.bulk_create([AuditChainHead(pk=1)], ignore_conflicts=True)
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        event = AuditEvent(
+            seq=head.seq + 1,
+            at=timezone.now(),
+            actor=actor,
+            actor_name=actor_name or (actor.get_username() if actor is not None else ""),
+            action=action,
+            object_type=obj._meta.label_lower if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+            object_repr=str(obj)[:200] if obj is not None else "",
+            ip=client_ip(request),
+            reason=reason[:500],
+            data=json.loads(json.dumps(data or {}, ensure_ascii=False, default=str)),
+            prev_hash=head.hash,
+        )
+        event.hash = compute_hash(event)
+        event.save()
+        head.seq, head.hash = event.seq, event.hash
+        head.save(update_fields=["seq", "hash"])
+    return event
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    seq: int
+    kind: str  # "edited", "deleted", "relinked"
+    message: str
+
+
+def audit_verify() -> list[AuditProblem]:
+    """Walk the whole chain and name every edited, deleted or re-linked row."""
+    problems: list[AuditProblem] = []
+    expected_seq, expected_prev = 1, GENESIS_HASH
+    last_seq, last_hash = 0, GENESIS_HASH
+    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+        if event.seq > expected_seq:
+            first, last = expected_seq, event.seq - 1
+            span = f"{first}" if first == last else f"{first}–{last}"
+            problems.append(AuditProblem(first, "deleted", f"row(s) {span} deleted (sequence gap)"))
+        elif event.prev_hash != expected_prev:
+            problems.append(
+                AuditProblem(
+                    event.seq - 1,
+                    "edited",
+                    f"row {event.seq - 1} edited (row {event.seq} no longer links to it)",
+                )
+            )
+        if compute_hash(event) != event.hash:
+            problems.append(
+                AuditProblem(event.seq, "edited", f"row {event.seq} edited (content does not match its hash)")
+            )
+        expected_seq, expected_prev = event.seq + 1, event.hash
+        last_seq, last_hash = event.seq, event.hash
+
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is not None and head.seq > last_seq:
+        first = last_seq + 1
+        span = f"{first}" if first == head.seq else f"{first}–{head.seq}"
+        problems.append(AuditProblem(first, "deleted", f"row(s) {span} deleted (the chain head records {head.seq})"))
+    elif head is not None and head.seq == last_seq and head.hash != last_hash:
+        problems.append(AuditProblem(last_seq, "edited", f"row {last_seq} edited (does not match the chain head)"))
+    return problems

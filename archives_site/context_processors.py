@@ -1,0 +1,26 @@
+"""Navigation by role: which sections the signed-in user sees in the top bar."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from archives_site.scoping import Action, user_can
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "my_roles": []}
+    from villages.selectors import user_roles
+
+    items = [{"label": _("Home"), "url": reverse("home"), "icon": "house"}]
+    if user_can(user, "unit", Action.VIEW):
+        items.append({"label": _("Unit network"), "url": reverse("villages:unit-list"), "icon": "diagram-3"})
+    if user_can(user, "role_assignment", Action.VIEW):
+        items.append({"label": _("Roles"), "url": reverse("villages:role-list"), "icon": "people"})
+    if user.is_staff:
+        items.append({"label": _("Administration"), "url": reverse("admin:index"), "icon": "gear"})
+    items.append({"label": _("API"), "url": reverse("api-docs"), "icon": "braces"})
+    return {"nav_items": items, "my_roles": user_roles(user=user)}

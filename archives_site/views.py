@@ -1,0 +1,66 @@
+"""Site-wide pages: login (throttled), logout and the home dashboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from . import login_throttle
+
+
+class LoginView(auth_views.LoginView):
+    """The login form, refusing further attempts after repeated failures."""
+
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        username = request.POST.get("username", "")
+        if login_throttle.is_locked_out(request, username):
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(
+                None,
+                _("Too many failed logins. Try again in %(minutes)d minutes.")
+                % {"minutes": login_throttle.lockout_minutes()},
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        login_throttle.note_failure(self.request, self.request.POST.get("username", ""))
+        return super().form_invalid(form)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        login_throttle.clear_failures(self.request, form.get_user().get_username())
+        response = super().form_valid(form)
+        messages.success(
+            self.request,
+            _("Welcome, %(name)s.") % {"name": form.get_user().get_full_name() or form.get_user().get_username()},
+        )
+        return response
+
+
+def dashboard_panels(request: HttpRequest) -> list[dict[str, Any]]:
+    """Panels contributed by the apps (settings.DASHBOARD_PANELS); a panel may decline (None)."""
+    panels = []
+    for dotted in settings.DASHBOARD_PANELS:
+        panel = import_string(dotted)(request)
+        if panel:
+            panels.append(panel)
+    return panels
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html", {"panels": dashboard_panels(request)})

@@ -1,0 +1,13 @@
+// Draw each dashboard chart from the JSON that follows its canvas (no inline script).
+(function () {
+  if (typeof Chart === "undefined") return;
+  var palette = ["#0d6efd", "#198754", "#fd7e14", "#6f42c1", "#20c997", "#dc3545", "#6c757d", "#0dcaf0"];
+  document.querySelectorAll("canvas.dashboard-chart").forEach(function (canvas) {
+    var data = JSON.parse(canvas.nextElementSibling.textContent);
+    new Chart(canvas, {
+      type: data.type,
+      data: { labels: data.labels, datasets: [{ data: data.values, backgroundColor: palette }] },
+      options: { plugins: { legend: { display: data.type !== "bar" } }, maintainAspectRatio: false },
+    });
+  });
+})();

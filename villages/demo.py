@@ -1,0 +1,140 @@
+"""The demo county (青溪区, fictional): 1 archive, 6 townships/streets, 90 villages/communities,
+12 departments, and one demo login per role. Idempotent: running it twice changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from . import services
+from .models import CustodyMode, RoleAssignment, Unit, UnitKind
+from .roles import Role
+
+COUNTY = ("330199", "青溪区")
+ARCHIVE = ("330199DAG", "青溪区档案馆")
+
+# (code suffix, name, kind, custody mode of its villages, 15 village/community name stems)
+TOWNSHIPS: list[tuple[str, str, str, str, str]] = [
+    (
+        "001",
+        "城关街道",
+        UnitKind.STREET,
+        CustodyMode.OWN_ROOM,
+        "文昌 钟楼 北门 南门 西关 东关 解放路 人民路 县前 学前 新华 桂花 凤凰 江滨 锦绣",
+    ),
+    (
+        "002",
+        "东湖街道",
+        UnitKind.STREET,
+        CustodyMode.OWN_ROOM,
+        "东湖 湖滨 柳岸 荷花 望湖 金湖 映月 长堤 湖心 新湖 渔港 湖光 翠苑 春晖 聚贤",
+    ),
+    (
+        "101",
+        "青石镇",
+        UnitKind.TOWNSHIP,
+        CustodyMode.OWN_ROOM,
+        "青石 石门 上坞 下坞 龙潭 杨家 朱家埠 大坪 竹园 枫林 茶山 溪口 岭下 后塘 西河",
+    ),
+    (
+        "102",
+        "白沙镇",
+        UnitKind.TOWNSHIP,
+        CustodyMode.OWN_ROOM,
+        "白沙 沙洲 渡头 船埠 芦苇 新港 塘头 长乐 永安 东岙 三里 五里 周家 陈家桥 林场",
+    ),
+    (
+        "103",
+        "梅溪镇",
+        UnitKind.TOWNSHIP,
+        CustodyMode.TOWNSHIP,
+        "梅溪 梅岭 双溪 蛟潭 金竹 桃源 杏花 麻车 牌楼 花园 庙前 官塘 堃山 上溪 下溪",
+    ),
+    (
+        "104",
+        "双桥镇",
+        UnitKind.TOWNSHIP,
+        CustodyMode.ENTRUSTED,
+        "双桥 横街 老街 水碓 石板 葛岭 坑口 宅基 新屋 大桥 凉亭 田畈 外洋 里洋 黄泥岗",
+    ),
+]
+
+DEPARTMENTS = [
+    "区委办公室",
+    "区政府办公室",
+    "区发展和改革局",
+    "区财政局",
+    "区民政局",
+    "区人力资源和社会保障局",
+    "区自然资源和规划局",
+    "区住房和城乡建设局",
+    "区农业农村局",
+    "区卫生健康局",
+    "区教育局",
+    "区司法局",
+]
+
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - public by design, printed by make run
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    full_name: str
+    role: Role
+    unit_code: str
+
+
+def _village_code(township_suffix: str, index: int) -> str:
+    return f"{COUNTY[0]}{township_suffix}{index:03d}"
+
+
+DEMO_LOGINS = [
+    DemoLogin("admin", "赵志刚", Role.COUNTY_ADMIN, COUNTY[0]),
+    DemoLogin("archivist", "王建国", Role.ARCHIVIST, ARCHIVE[0]),
+    DemoLogin("township", "李秀英", Role.TOWNSHIP_OFFICER, f"{COUNTY[0]}101"),
+    DemoLogin("village", "张伟", Role.VILLAGE_ARCHIVIST, _village_code("101", 1)),
+    DemoLogin("village2", "陈静", Role.VILLAGE_ARCHIVIST, _village_code("101", 2)),
+    DemoLogin("village3", "周珺", Role.VILLAGE_ARCHIVIST, _village_code("102", 1)),
+    DemoLogin("lookup", "刘芳", Role.LOOKUP_OPERATOR, _village_code("001", 1)),
+    DemoLogin("inspector", "孙堃", Role.INSPECTOR, COUNTY[0]),
+    DemoLogin("external", "政务数据平台", Role.EXTERNAL_SYSTEM, COUNTY[0]),
+]
+
+
+def _ensure_unit(code: str, name: str, kind: str, parent: Unit | None, **extra: str) -> Unit:
+    existing = Unit.objects.filter(code=code).first()
+    if existing is not None:
+        return existing
+    return services.unit_create(actor=None, code=code, name=name, kind=kind, parent=parent, **extra)
+
+
+@transaction.atomic
+def seed_network() -> dict[str, int]:
+    """Create the demo county's units and demo users; returns how many of each now exist."""
+    county = _ensure_unit(COUNTY[0], COUNTY[1], UnitKind.COUNTY, None, address="青溪区府前路1号")
+    _ensure_unit(ARCHIVE[0], ARCHIVE[1], UnitKind.ARCHIVE, county, address="青溪区文昌路18号")
+    for suffix, name, kind, custody, villages in TOWNSHIPS:
+        township = _ensure_unit(f"{COUNTY[0]}{suffix}", name, kind, county)
+        child_kind = UnitKind.COMMUNITY if kind == UnitKind.STREET else UnitKind.VILLAGE
+        for index, stem in enumerate(villages.split(), start=1):
+            label = f"{stem}社区" if child_kind == UnitKind.COMMUNITY else f"{stem}村"
+            _ensure_unit(_village_code(suffix, index), label, child_kind, township, custody_mode=custody)
+    for index, name in enumerate(DEPARTMENTS, start=1):
+        _ensure_unit(f"{COUNTY[0]}D{index:02d}", name, UnitKind.DEPARTMENT, county)
+
+    User = get_user_model()
+    for login in DEMO_LOGINS:
+        user, created = User.objects.get_or_create(username=login.username)
+        if created:
+            user.first_name = login.full_name
+            user.is_staff = login.role == Role.COUNTY_ADMIN
+            user.is_superuser = login.role == Role.COUNTY_ADMIN
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        unit = Unit.objects.get(code=login.unit_code)
+        if not RoleAssignment.objects.filter(user=user, role=login.role, unit=unit).exists():
+            services.role_assignment_create(actor=None, user=user, role=login.role, unit=unit, note="demo")
+    return {"units": Unit.objects.count(), "users": User.objects.count()}

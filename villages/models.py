@@ -1,0 +1,142 @@
+"""The unit network: who and where. Roles are assigned on units."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from archives_site.scoping import ScopedQuerySet, ScopePolicy
+
+from .roles import ROLE_ASSIGNMENT, UNIT, Role, role_permission_codename
+
+
+class UnitKind(models.TextChoices):
+    COUNTY = "county", _("County / district")
+    ARCHIVE = "archive", _("Archives")
+    TOWNSHIP = "township", _("Township")
+    STREET = "street", _("Subdistrict")
+    VILLAGE = "village", _("Village")
+    COMMUNITY = "community", _("Community")
+    DEPARTMENT = "department", _("Department")
+
+
+VILLAGE_KINDS = frozenset({UnitKind.VILLAGE, UnitKind.COMMUNITY})
+TOWNSHIP_KINDS = frozenset({UnitKind.TOWNSHIP, UnitKind.STREET})
+
+
+class CustodyMode(models.TextChoices):
+    """Who keeps a village's records (村档村管 / 村档乡管 / 托管)."""
+
+    OWN_ROOM = "own_room", _("Kept by the village")
+    TOWNSHIP = "township", _("Kept by the township")
+    ENTRUSTED = "entrusted", _("Entrusted custody")
+
+
+class UnitQuerySet(ScopedQuerySet):
+    def descendants_of(self, unit: Unit, *, include_self: bool = True) -> UnitQuerySet:
+        """Units below ``unit`` — one indexed prefix filter on the materialised path."""
+        qs = self.filter(path__startswith=unit.path)
+        return qs if include_self else qs.exclude(pk=unit.pk)
+
+
+class Unit(models.Model):
+    """A node of the county network: the county, its archive, townships/streets, villages/
+    communities and county departments.
+
+    ``path`` is a materialised path of ids (``/1/7/42/``) maintained by
+    :func:`villages.services.unit_create` and ``unit_update``; descendants of a unit are the
+    rows whose path starts with its path, so scope resolution is one indexed filter.
+    """
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(_("path"), max_length=255, editable=False, default="")
+    depth = models.PositiveSmallIntegerField(_("depth"), editable=False, default=0)
+    custody_mode = models.CharField(
+        _("custody mode"),
+        max_length=16,
+        choices=CustodyMode.choices,
+        blank=True,
+        help_text=_("Villages and communities only: who keeps the records."),
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = UnitQuerySet.as_manager()
+    scope = ScopePolicy(resource=UNIT, read_fields=("id",), write_fields=("id",))
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["path"]
+        indexes = [
+            models.Index(fields=["path"], name="unit_path_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["kind"], name="unit_kind"),
+        ]
+        # One guardian object permission per role; rows are derived from RoleAssignment.
+        permissions = [(role_permission_codename(value), f"Holds role {value}") for value in Role.values]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """Ids on the path above this unit, root first (no query needed)."""
+        return [int(part) for part in self.path.strip("/").split("/")[:-1] if part]
+
+    @property
+    def is_village(self) -> bool:
+        return self.kind in VILLAGE_KINDS
+
+
+class RoleAssignment(models.Model):
+    """A user holds a role on a unit (and, by the role's reach, on the units below it).
+
+    This is the source of truth; the django-guardian object permission on the unit is derived
+    from it by :mod:`villages.services`.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="role_assignments",
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="role_assignments")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("granted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = ScopePolicy(resource=ROLE_ASSIGNMENT, read_fields=("unit_id",), write_fields=("unit_id",))
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        ordering = ["unit__path", "role", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "unit"], name="unique_role_per_user_and_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.unit}"

@@ -1,0 +1,117 @@
+"""Reads of the unit network, including the one resolution of a user's reach."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
+
+from archives_site.scoping import EVERYTHING, NOTHING, Action, UnitScope, scope_cache
+
+from .models import RoleAssignment, Unit
+from .roles import Reach, Role, reach_for
+
+
+def user_assignments(user: Any) -> list[tuple[str, int, str]]:
+    """(role, unit id, unit path) of the user's assignments, fetched once per user object."""
+    cache = scope_cache(user)
+    if "assignments" not in cache:
+        cache["assignments"] = list(
+            RoleAssignment.objects.filter(user_id=user.pk, unit__is_active=True).values_list(
+                "role", "unit_id", "unit__path"
+            )
+        )
+    return cache["assignments"]
+
+
+def user_unit_scope(*, user: Any, resource: str, action: Action) -> UnitScope:
+    """The units ``user`` reaches for ``action`` on ``resource``, by the role matrix.
+
+    Superusers (the technical operator) reach everything. Everyone else reaches exactly the
+    union of their role assignments' reaches; no assignment means nothing.
+    """
+    if user.is_superuser:
+        return EVERYTHING
+    cache = scope_cache(user)
+    key = (resource, action)
+    if key in cache:
+        return cache[key]
+
+    subtree_paths: set[str] = set()
+    ancestor_ids: set[int] = set()
+    scope = NOTHING
+    for role, _unit_id, path in user_assignments(user):
+        reach = reach_for(role, resource, action)
+        if reach is None:
+            continue
+        if reach == Reach.ALL:
+            scope = EVERYTHING
+            break
+        subtree_paths.add(path)
+        if reach == Reach.SUBTREE_AND_ANCESTORS:
+            ancestor_ids.update(int(part) for part in path.strip("/").split("/") if part)
+    if scope is not EVERYTHING and subtree_paths:
+        condition = reduce(or_, (Q(path__startswith=p) for p in subtree_paths))
+        ids = set(Unit.objects.filter(condition, is_active=True).values_list("id", flat=True))
+        scope = UnitScope(unit_ids=frozenset(ids | ancestor_ids))
+    cache[key] = scope
+    return scope
+
+
+def user_roles(*, user: Any) -> list[RoleAssignment]:
+    """The user's role assignments with their units, for navigation and the dashboard."""
+    return list(RoleAssignment.objects.filter(user_id=user.pk).select_related("unit").order_by("unit__path"))
+
+
+def user_role_values(*, user: Any) -> set[str]:
+    return {role for role, _unit_id, _path in user_assignments(user)}
+
+
+def unit_list(*, user: Any, kind: str | None = None, q: str | None = None, parent: Unit | None = None):
+    """Units the user may see, optionally narrowed by kind, text and parent."""
+    qs = Unit.objects.restrict(user, Action.VIEW).select_related("parent")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q))
+    if parent is not None:
+        qs = qs.filter(parent=parent)
+    return qs
+
+
+def unit_children_counts(*, user: Any, units: list[Unit]) -> dict[int, int]:
+    """How many visible children each of ``units`` has (one query)."""
+    rows = Unit.objects.restrict(user, Action.VIEW).filter(parent__in=units).values("parent_id").annotate(n=Count("id"))
+    return {row["parent_id"]: row["n"] for row in rows}
+
+
+def unit_kind_counts(*, user: Any) -> Counter[str]:
+    rows = Unit.objects.restrict(user, Action.VIEW).filter(is_active=True).values("kind").annotate(n=Count("id"))
+    return Counter({row["kind"]: row["n"] for row in rows})
+
+
+def users_in_reach(*, user: Any):
+    """Users holding a role on a unit the user may see role assignments of."""
+    visible = RoleAssignment.objects.restrict(user, Action.VIEW)
+    return get_user_model().objects.filter(pk__in=visible.values("user_id")).distinct()
+
+
+def role_counts(*, user: Any) -> Counter[str]:
+    rows = RoleAssignment.objects.restrict(user, Action.VIEW).values("role").annotate(n=Count("id"))
+    return Counter({row["role"]: row["n"] for row in rows})
+
+
+def grantable_roles(*, user: Any) -> set[Role]:
+    """Roles the user may grant somewhere (the admin forms and API offer only these)."""
+    from .roles import GRANTABLE_ROLES
+
+    if user.is_superuser:
+        return set(Role)
+    result: set[Role] = set()
+    for role in user_role_values(user=user):
+        result |= GRANTABLE_ROLES.get(Role(role), frozenset())
+    return result

@@ -1,0 +1,173 @@
+"""Writes to the unit network and to role assignments. Every write is checked, audited and atomic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Func, Value
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from archives_site.audit import audit_record
+from archives_site.scoping import Action, forget_user_scope, user_scope
+
+from .models import RoleAssignment, Unit
+from .roles import (
+    GRANTABLE_ROLES,
+    ROLE_ASSIGNMENT,
+    ROLE_UNIT_KINDS,
+    UNIT,
+    Reach,
+    Role,
+    reach_for,
+    role_permission_codename,
+)
+from .selectors import user_assignments
+
+UNIT_EDITABLE_FIELDS = ("code", "name", "kind", "parent", "custody_mode", "address", "is_active")
+
+
+def _require(user: Any, resource: str, action: Action, unit_id: int | None, message: str) -> None:
+    if user is None:  # system jobs (seed_demo, migrations) act without a user
+        return
+    if not user_scope(user, resource, action).contains(unit_id):
+        raise PermissionDenied(message)
+
+
+def _set_path(unit: Unit) -> None:
+    parent_path = unit.parent.path if unit.parent_id else "/"
+    unit.path = f"{parent_path}{unit.pk}/"
+    unit.depth = unit.path.count("/") - 2
+
+
+@transaction.atomic
+def unit_create(*, actor: Any, request: HttpRequest | None = None, **fields: Any) -> Unit:
+    """Add a unit under ``parent`` (None for the county root); the actor must reach the parent."""
+    parent: Unit | None = fields.get("parent")
+    if actor is not None and not (actor.is_superuser or parent is not None):
+        raise PermissionDenied(_("Only a system administrator can create a top-level unit."))
+    _require(actor, UNIT, Action.ADD, parent.pk if parent else None, _("You cannot add units under this parent unit."))
+    unit = Unit(**{k: v for k, v in fields.items() if k in UNIT_EDITABLE_FIELDS})
+    unit.full_clean(exclude=["path", "depth"])
+    unit.save()
+    _set_path(unit)
+    unit.save(update_fields=["path", "depth"])
+    audit_record(action="unit.create", actor=actor, obj=unit, request=request, data={"code": unit.code})
+    return unit
+
+
+@transaction.atomic
+def unit_update(*, unit: Unit, actor: Any, request: HttpRequest | None = None, **fields: Any) -> Unit:
+    """Change a unit's details; moving it re-roots its whole subtree in one UPDATE.
+
+    The actor must reach the unit, and — if it moves — the new parent, for ``change``.
+    """
+    _require(actor, UNIT, Action.CHANGE, unit.pk, _("You cannot change this unit."))
+    old_path = unit.path
+    new_parent: Unit | None = fields.get("parent", unit.parent)
+    moving = (new_parent.pk if new_parent else None) != unit.parent_id
+    if moving:
+        if new_parent is None:
+            raise ValidationError({"parent": _("A unit that has a parent cannot become a top-level unit.")})
+        if new_parent.path.startswith(old_path):
+            raise ValidationError({"parent": _("A unit cannot be moved under itself or one of its own sub-units.")})
+        _require(
+            actor, UNIT, Action.CHANGE, new_parent.pk, _("You cannot move a unit under a unit outside your reach.")
+        )
+    changes = {}
+    for name, value in fields.items():
+        if name in UNIT_EDITABLE_FIELDS and getattr(unit, name) != value:
+            changes[name] = str(value)
+            setattr(unit, name, value)
+    unit.full_clean(exclude=["path", "depth"])
+    if moving:
+        _set_path(unit)
+    unit.save()
+    if moving:
+        depth_shift = unit.depth - (old_path.count("/") - 2)
+        Unit.objects.filter(path__startswith=old_path).exclude(pk=unit.pk).update(
+            path=Func(F("path"), Value(old_path), Value(unit.path), function="REPLACE"),
+            depth=F("depth") + depth_shift,
+        )
+    if changes:
+        audit_record(action="unit.change", actor=actor, obj=unit, request=request, data=changes)
+    return unit
+
+
+def _grantable_here(actor: Any, unit: Unit) -> set[str]:
+    """Roles ``actor`` may grant on ``unit``: from each of the actor's roles whose reach for
+    adding role assignments covers the unit (nobody grants wider than their own reach)."""
+    if actor.is_superuser:
+        return set(Role.values)
+    allowed: set[str] = set()
+    for role, _unit_id, path in user_assignments(actor):
+        reach = reach_for(role, ROLE_ASSIGNMENT, Action.ADD)
+        if reach == Reach.ALL or (reach is not None and unit.path.startswith(path)):
+            allowed |= {r.value for r in GRANTABLE_ROLES.get(Role(role), frozenset())}
+    return allowed
+
+
+@transaction.atomic
+def role_assignment_create(
+    *,
+    actor: Any,
+    user: Any,
+    role: str,
+    unit: Unit,
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> RoleAssignment:
+    """Grant ``role`` on ``unit`` to ``user`` and mirror it as a guardian object permission."""
+    if actor is not None:
+        _require(actor, ROLE_ASSIGNMENT, Action.ADD, unit.pk, _("You cannot grant roles on this unit."))
+        if role not in _grantable_here(actor, unit):
+            raise PermissionDenied(
+                _("You may not grant the role “%(role)s” on %(unit)s.") % {"role": Role(role).label, "unit": unit.name}
+            )
+    if unit.kind not in ROLE_UNIT_KINDS[Role(role)]:
+        raise ValidationError(
+            {
+                "unit": _("The role “%(role)s” cannot be assigned on a unit of kind “%(kind)s”.")
+                % {"role": Role(role).label, "kind": unit.get_kind_display()}
+            }
+        )
+    if RoleAssignment.objects.filter(user=user, role=role, unit=unit).exists():
+        raise ValidationError(_("This user already holds this role on this unit."))
+    assignment = RoleAssignment(user=user, role=role, unit=unit, note=note, granted_by=actor)
+    assignment.full_clean()
+    assignment.save()
+    assign_perm(f"villages.{role_permission_codename(role)}", user, unit)
+    forget_user_scope(user)
+    audit_record(
+        action="role.grant",
+        actor=actor,
+        obj=assignment,
+        request=request,
+        data={"user": user.get_username(), "role": role, "unit": unit.code},
+    )
+    return assignment
+
+
+@transaction.atomic
+def role_assignment_delete(*, actor: Any, assignment: RoleAssignment, request: HttpRequest | None = None) -> None:
+    """Revoke a role; the actor needs the same right as for granting it."""
+    if actor is not None:
+        _require(actor, ROLE_ASSIGNMENT, Action.DELETE, assignment.unit_id, _("You cannot revoke roles on this unit."))
+        if assignment.role not in _grantable_here(actor, assignment.unit):
+            raise PermissionDenied(
+                _("You may not revoke the role “%(role)s”.") % {"role": assignment.get_role_display()}
+            )
+    user, unit, role = assignment.user, assignment.unit, assignment.role
+    audit_record(
+        action="role.revoke",
+        actor=actor,
+        obj=assignment,
+        request=request,
+        data={"user": user.get_username(), "role": role, "unit": unit.code},
+    )
+    assignment.delete()
+    remove_perm(f"villages.{role_permission_codename(role)}", user, unit)
+    forget_user_scope(user)
