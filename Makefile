@@ -11,7 +11,7 @@ MANAGE := $(PY) manage.py
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/archives
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 TEST_ENV := SECRET_KEY=insecure-key-for-tests-only DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-            CELERY_TASK_ALWAYS_EAGER=1
+            CELERY_TASK_ALWAYS_EAGER=1 STATIC_MANIFEST=0
 PYTEST_ARGS ?= -n auto
 
 .PHONY: help run test lint messages bench clean

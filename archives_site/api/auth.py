@@ -31,6 +31,9 @@ class TokenView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
+    def get_authenticate_header(self, request: Any) -> str:
+        return "Token"  # wrong credentials are a 401, as for every other endpoint
+
     @extend_schema(
         request=TokenRequestSerializer,
         responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},

@@ -1,0 +1,65 @@
+"""A real browser journey in Debian's Chromium (Playwright drives /usr/bin/chromium; nothing is downloaded)."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        # An English-speaking browser: the UI must still come up in Chinese by default.
+        context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+        yield context.new_page()
+        browser.close()
+
+
+def test_village_archivist_logs_in_sees_chinese_dashboard_switches_to_english_and_logs_out(
+    transactional_db, live_server, network, village_archivist, page
+):
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"{live_server.url}/")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()
+
+    page.get_by_label("用户名").fill(village_archivist.username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+
+    expect(page.get_by_role("heading", name="工作台")).to_be_visible()
+    expect(page.get_by_test_id("my-roles")).to_contain_text("村档案员 · 青石村")
+    units_panel = page.get_by_test_id("dashboard-panel").filter(has_text="我能管理的单位")
+    expect(units_panel).to_contain_text("3")  # the village, its township and the county
+    expect(units_panel.locator("canvas")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "village-archivist-dashboard-zh.png"), full_page=True)
+
+    page.get_by_test_id("switch-language").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_test_id("my-roles")).to_contain_text("Village archivist · 青石村")
+    page.screenshot(path=str(ARTIFACTS / "village-archivist-dashboard-en.png"), full_page=True)
+
+    page.get_by_test_id("logout").click()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    page.goto(f"{live_server.url}/")
+    expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/")
