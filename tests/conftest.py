@@ -11,10 +11,9 @@ The network::
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
-
-import uuid
 
 import pytest
 from rest_framework.authtoken.models import Token

@@ -78,9 +78,7 @@ class ApiPermissionSuite:
         response = api(case.reader).get(case.detail_url(case.out_of_scope))
         assert response.status_code == 404
 
-    def test_write_to_object_out_of_scope_is_404_or_403_and_saves_nothing(
-        self, case: PermissionCase, api: Any
-    ) -> None:
+    def test_write_to_object_out_of_scope_is_404_or_403_and_saves_nothing(self, case: PermissionCase, api: Any) -> None:
         model = type(case.out_of_scope)
         before = _snapshot(model)
         client = api(case.reader)

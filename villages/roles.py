@@ -41,6 +41,8 @@ class Reach(StrEnum):
 UNIT = "unit"
 ROLE_ASSIGNMENT = "role_assignment"
 HOLDINGS = "holdings"
+# Classified (密级), controlled and deferred records: an extra right on top of HOLDINGS.
+RESTRICTED_HOLDINGS = "restricted_holdings"
 
 V, A, C, D = Action.VIEW, Action.ADD, Action.CHANGE, Action.DELETE
 _S, _SA, _ALL = Reach.SUBTREE, Reach.SUBTREE_AND_ANCESTORS, Reach.ALL
@@ -50,23 +52,27 @@ PERMISSIONS: dict[Role, dict[str, dict[Action, Reach]]] = {
         UNIT: {V: _ALL, A: _ALL, C: _ALL, D: _ALL},
         ROLE_ASSIGNMENT: {V: _ALL, A: _ALL, D: _ALL},
         HOLDINGS: {V: _ALL, A: _ALL, C: _ALL, D: _ALL},
+        RESTRICTED_HOLDINGS: {V: _ALL},
     },
     Role.ARCHIVIST: {
         # Reads all holdings; writes what the archive (its unit) holds.
         UNIT: {V: _ALL},
         ROLE_ASSIGNMENT: {V: _S},
         HOLDINGS: {V: _ALL, A: _S, C: _S, D: _S},
+        RESTRICTED_HOLDINGS: {V: _ALL},
     },
     Role.TOWNSHIP_OFFICER: {
         UNIT: {V: _SA, C: _S},
         ROLE_ASSIGNMENT: {V: _S, A: _S, D: _S},
         HOLDINGS: {V: _S, A: _S, C: _S, D: _S},
+        RESTRICTED_HOLDINGS: {V: _S},
     },
     Role.VILLAGE_ARCHIVIST: {
         UNIT: {V: _SA},
         ROLE_ASSIGNMENT: {V: _S},
         # Files and edits; filed items are never deleted (withdrawn or destroyed instead).
         HOLDINGS: {V: _S, A: _S, C: _S},
+        RESTRICTED_HOLDINGS: {V: _S},
     },
     Role.LOOKUP_OPERATOR: {
         UNIT: {V: _SA},
@@ -81,6 +87,9 @@ PERMISSIONS: dict[Role, dict[str, dict[Action, Reach]]] = {
         HOLDINGS: {V: _S},
     },
 }
+
+# Roles that see only open records (开放) of the holdings in their reach.
+OPEN_ONLY_ROLES = frozenset({Role.EXTERNAL_SYSTEM})
 
 # Who may grant which roles (always within the granter's ROLE_ASSIGNMENT add reach).
 GRANTABLE_ROLES: dict[Role, frozenset[Role]] = {

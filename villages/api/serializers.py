@@ -1,19 +1,9 @@
-from typing import Any
-
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from archives_site.scoping import Action
+from archives_site.api.fields import ScopedRelatedField
 
 from ..models import RoleAssignment, Unit
-
-
-class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
-    """A related field whose choices are only the units the requesting user may see."""
-
-    def get_queryset(self) -> Any:
-        request = self.context.get("request")
-        return super().get_queryset().restrict(request.user if request else None, Action.VIEW)
 
 
 class UnitSerializer(serializers.ModelSerializer):

@@ -1,0 +1,125 @@
+from typing import Any
+
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+from archives_site.api.fields import ScopedRelatedField
+from villages.models import Unit
+
+from ..models import Category, Fonds, Item, RetentionPeriod, Volume
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "code", "name", "parent", "arrangement", "sort_order", "is_active"]
+
+
+class FondsSerializer(serializers.ModelSerializer):
+    creating_unit = ScopedRelatedField(queryset=Unit.objects.all())
+    custodian_unit = ScopedRelatedField(queryset=Unit.objects.all())
+    creating_unit_name = serializers.CharField(source="creating_unit.name", read_only=True)
+    custodian_unit_name = serializers.CharField(source="custodian_unit.name", read_only=True)
+
+    class Meta:
+        model = Fonds
+        fields = [
+            "id",
+            "code",
+            "name",
+            "creating_unit",
+            "creating_unit_name",
+            "custodian_unit",
+            "custodian_unit_name",
+            "history",
+            "start_year",
+            "end_year",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class CatalogueRecordSerializer(serializers.ModelSerializer):
+    fonds = ScopedRelatedField(queryset=Fonds.objects.all())
+    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.filter(is_active=True))
+    retention = serializers.SlugRelatedField(slug_field="code", queryset=RetentionPeriod.objects.all())
+    fonds_code = serializers.CharField(source="fonds.code", read_only=True)
+    open_status_display = serializers.CharField(source="get_open_status_display", read_only=True)
+
+    COMMON = [
+        "id",
+        "reference_code",
+        "fonds",
+        "fonds_code",
+        "category",
+        "year",
+        "retention",
+        "org_code",
+        "number",
+        "title",
+        "responsible",
+        "classification",
+        "classification_term",
+        "page_count",
+        "note",
+        "open_status",
+        "open_status_display",
+        "disclosure",
+        "carrier",
+        "generation",
+        "storeroom",
+        "cabinet",
+        "shelf",
+        "layer",
+        "box",
+        "original_code",
+        "status",
+        "creating_unit",
+        "custodian_unit",
+        "created_at",
+        "updated_at",
+        "filed_at",
+    ]
+    READ_ONLY = [
+        "reference_code",
+        "number",
+        "status",
+        "creating_unit",
+        "custodian_unit",
+        "created_at",
+        "updated_at",
+        "filed_at",
+    ]
+
+    def to_internal_value(self, data: Any) -> Any:
+        values = super().to_internal_value(data)
+        retention = values.get("retention")
+        if retention is not None and retention.is_legacy and self.instance is None:
+            current = retention.maps_to.code if retention.maps_to else "Y"
+            raise serializers.ValidationError(
+                {
+                    "retention": [
+                        _("%(code)s is a legacy retention period; new records use %(current)s.")
+                        % {"code": retention.code, "current": current}
+                    ]
+                }
+            )
+        return values
+
+
+class VolumeSerializer(CatalogueRecordSerializer):
+    class Meta:
+        model = Volume
+        fields = [*CatalogueRecordSerializer.COMMON, "start_date", "end_date"]
+        read_only_fields = CatalogueRecordSerializer.READ_ONLY
+
+
+class ItemSerializer(CatalogueRecordSerializer):
+    volume = ScopedRelatedField(queryset=Volume.objects.all(), allow_null=True, required=False)
+    display_date = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Item
+        fields = [*CatalogueRecordSerializer.COMMON, "volume", "doc_number", "date", "date_researched", "display_date"]
+        read_only_fields = CatalogueRecordSerializer.READ_ONLY

@@ -1,0 +1,110 @@
+from typing import Any
+
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from archives_site.api.pagination import SearchPagination
+from archives_site.api.viewsets import ScopedModelViewSet
+from archives_site.audit import audit_record
+from archives_site.scoping import Action, user_can
+from villages.roles import HOLDINGS
+
+from .. import selectors, services
+from ..filtersets import FondsFilterSet, ItemFilterSet, VolumeFilterSet
+from ..models import Category, Fonds, Item, Volume
+from .serializers import CategorySerializer, FondsSerializer, ItemSerializer, VolumeSerializer
+
+
+class HoldingsReader(permissions.BasePermission):
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return user_can(request.user, HOLDINGS, Action.VIEW)
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Archival categories (门类, DA/T 13-2022). Reference data: edited in the admin."""
+
+    queryset = Category.objects.order_by("sort_order", "code")
+    serializer_class = CategorySerializer
+    permission_classes = [permissions.IsAuthenticated, HoldingsReader]
+    pagination_class = None
+
+
+class FondsViewSet(ScopedModelViewSet):
+    """Fonds (全宗). Read by creating or custodian unit; written by the custodian."""
+
+    queryset = Fonds.objects.select_related("creating_unit", "custodian_unit").order_by("code")
+    serializer_class = FondsSerializer
+    filterset_class = FondsFilterSet
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]  # fonds are never deleted
+
+    def save_new(self, serializer: Any) -> Fonds:
+        return services.fonds_create(actor=self.request.user, request=self.request, **serializer.validated_data)
+
+    def save_changes(self, serializer: Any) -> Fonds:
+        return services.fonds_update(
+            fonds=serializer.instance, actor=self.request.user, request=self.request, **serializer.validated_data
+        )
+
+
+class CatalogueRecordViewSet(ScopedModelViewSet):
+    """Shared by volumes and items: keyset pages newest first, ``?q=`` search, audited access
+    to classified, controlled and deferred records."""
+
+    pagination_class = SearchPagination
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]  # filed records are never deleted
+
+    def get_queryset(self) -> Any:
+        qs = selectors.visible(self.queryset.model, user=self.request.user)
+        return qs.select_related("fonds", "category", "retention")
+
+    def retrieve(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        record = self.get_object()
+        if record.is_restricted:
+            if not selectors.can_view_restricted(user=request.user, record=record):
+                raise exceptions.PermissionDenied(
+                    _("This record is classified or not open; viewing it needs a special authorisation.")
+                )
+            audit_record(action="record.view_restricted", obj=record, request=request)
+        return Response(self.get_serializer(record).data)
+
+    def save_changes(self, serializer: Any) -> Any:
+        return services.record_update(
+            record=serializer.instance, actor=self.request.user, request=self.request, **serializer.validated_data
+        )
+
+
+class VolumeViewSet(CatalogueRecordViewSet):
+    """Volumes (案卷)."""
+
+    queryset = Volume.objects.all()
+    serializer_class = VolumeSerializer
+    filterset_class = VolumeFilterSet
+
+    def save_new(self, serializer: Any) -> Volume:
+        return services.volume_create(actor=self.request.user, request=self.request, **serializer.validated_data)
+
+
+class ItemViewSet(CatalogueRecordViewSet):
+    """Items (件). ``?q=`` searches 题名, 责任者, 文号, 档号, 备注 and 原档号 (Chinese substrings;
+    space-separated terms are ANDed); filters: fonds, category, year, retention, open_status, unit."""
+
+    queryset = Item.objects.all()
+    serializer_class = ItemSerializer
+    filterset_class = ItemFilterSet
+
+    def save_new(self, serializer: Any) -> Item:
+        return services.item_create(actor=self.request.user, request=self.request, **serializer.validated_data)
+
+    @action(detail=True, methods=["post"])
+    def renumber(self, request: Any, pk: Any = None) -> Response:
+        """Move a filed item to another class (year, retention, org, category); audited with a reason."""
+        item = self.get_object()
+        serializer = self.get_serializer(item, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        fields = {k: v for k, v in serializer.validated_data.items() if k in services.CLASS_FIELDS}
+        item = services.item_renumber(
+            item=item, actor=request.user, request=request, reason=request.data.get("reason", ""), **fields
+        )
+        return Response(self.get_serializer(item).data)

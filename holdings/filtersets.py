@@ -1,0 +1,56 @@
+"""Filters of the holdings lists (API and staff UI share them). ``q`` is the search, handled by
+the search pagination, not here."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from . import selectors
+from .models import Fonds, Item, OpenStatus, RecordStatus, Volume
+
+
+class CatalogueRecordFilterSet(django_filters.FilterSet):
+    fonds = django_filters.NumberFilter(field_name="fonds_id", label=_("fonds"))
+    category = django_filters.NumberFilter(method="filter_category", label=_("category (with sub-categories)"))
+    year = django_filters.NumberFilter(field_name="year", label=_("year"))
+    retention = django_filters.CharFilter(field_name="retention__code", label=_("retention code"))
+    open_status = django_filters.ChoiceFilter(choices=OpenStatus.choices, label=_("open status"))
+    status = django_filters.ChoiceFilter(choices=RecordStatus.choices, label=_("status"))
+    unit = django_filters.NumberFilter(method="filter_unit", label=_("unit (created or held, with sub-units)"))
+
+    def filter_category(self, queryset, name, value):
+        return queryset.filter(category_id__in=selectors.category_subtree_ids(value))
+
+    def filter_unit(self, queryset, name, value):
+        ids = selectors.unit_subtree_ids(value)
+        return queryset.filter(Q(custodian_unit_id__in=ids) | Q(creating_unit_id__in=ids))
+
+
+class ItemFilterSet(CatalogueRecordFilterSet):
+    volume = django_filters.NumberFilter(field_name="volume_id", label=_("volume"))
+
+    class Meta:
+        model = Item
+        fields = ["fonds", "category", "year", "retention", "open_status", "status", "unit", "volume"]
+
+
+class VolumeFilterSet(CatalogueRecordFilterSet):
+    class Meta:
+        model = Volume
+        fields = ["fonds", "category", "year", "retention", "open_status", "status", "unit"]
+
+
+class FondsFilterSet(django_filters.FilterSet):
+    unit = django_filters.NumberFilter(method="filter_unit", label=_("unit (created or held, with sub-units)"))
+    q = django_filters.CharFilter(method="filter_q", label=_("number or name contains"))
+
+    class Meta:
+        model = Fonds
+        fields = ["unit", "q"]
+
+    def filter_unit(self, queryset, name, value):
+        ids = selectors.unit_subtree_ids(value)
+        return queryset.filter(Q(custodian_unit_id__in=ids) | Q(creating_unit_id__in=ids))
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))

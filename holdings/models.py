@@ -1,0 +1,393 @@
+"""Holdings: fonds, categories (门类), retention periods, reference-code templates, volumes and items.
+
+Items and volumes carry, denormalised from their fonds, the creating unit and the custodian unit
+that scope them (DESIGN §4): reads need either in reach, writes need the custodian.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from archives_site.scoping import ScopedQuerySet, ScopePolicy
+from villages.models import Unit
+from villages.roles import HOLDINGS
+
+
+class Arrangement(models.TextChoices):
+    """How a category is arranged (整理方式)."""
+
+    ITEM = "item", _("By item")
+    VOLUME = "volume", _("By volume")
+    PROJECT = "project", _("By project")
+
+
+class Category(models.Model):
+    """An archival category (门类) of DA/T 13-2022, as a tree (``KJ`` → ``KJ·JJ``).
+
+    ``code`` is the full code written in reference codes, second-level codes joined with ``·``.
+    """
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    arrangement = models.CharField(
+        _("arrangement"), max_length=16, choices=Arrangement.choices, default=Arrangement.ITEM
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class RetentionPeriod(models.Model):
+    """A retention period (保管期限): ``Y`` permanent, ``D30``, ``D10``; extensible.
+
+    Legacy values (永久/长期/短期 before 2006) are kept for old records and map to a current one.
+    """
+
+    code = models.CharField(_("code"), max_length=8, unique=True)
+    name = models.CharField(_("name"), max_length=20)
+    years = models.PositiveSmallIntegerField(_("years"), null=True, blank=True, help_text=_("Empty means permanent."))
+    is_legacy = models.BooleanField(_("legacy"), default=False)
+    maps_to = models.ForeignKey(
+        "self",
+        verbose_name=_("maps to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("For legacy values: the current retention period they convert to."),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("retention period")
+        verbose_name_plural = _("retention periods")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReferenceCodeTemplate(models.Model):
+    """How reference codes (档号) are built from an item's stored components.
+
+    ``parts`` is an ordered list of ``{"sep": "-", "field": "year"}``; fields are ``fonds``,
+    ``category``, ``year``, ``retention``, ``org``, ``volume`` (案卷号) and ``number`` (件号).
+    An empty component is left out together with its separator (no 机构 class → no segment).
+    The most specific template applies: fonds + category, then fonds, then category, then the
+    installation default (both empty). A change applies to new codes only; codes are frozen.
+    """
+
+    FIELDS = ("fonds", "category", "year", "retention", "org", "volume", "number")
+
+    name = models.CharField(_("name"), max_length=100)
+    fonds = models.ForeignKey(
+        "Fonds", verbose_name=_("fonds"), null=True, blank=True, on_delete=models.CASCADE, related_name="code_templates"
+    )
+    category = models.ForeignKey(Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.CASCADE)
+    parts = models.JSONField(_("parts"))
+    number_width = models.PositiveSmallIntegerField(_("item number width"), default=4)
+    volume_width = models.PositiveSmallIntegerField(_("volume number width"), default=3)
+
+    class Meta:
+        verbose_name = _("reference code template")
+        verbose_name_plural = _("reference code templates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fonds", "category"], name="one_template_per_fonds_category", nulls_distinct=False
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.pattern}"
+
+    @property
+    def pattern(self) -> str:
+        return "".join(f"{part['sep']}{{{part['field']}}}" for part in self.parts)
+
+    def clean(self) -> None:
+        fields = [part.get("field") for part in self.parts or []]
+        unknown = [f for f in fields if f not in self.FIELDS]
+        if unknown:
+            raise ValidationError({"parts": _("Unknown component(s): %(names)s") % {"names": ", ".join(unknown)}})
+        if "fonds" not in fields or "number" not in fields:
+            raise ValidationError({"parts": _("A reference code needs at least the fonds and the item number.")})
+
+
+fonds_code_validator = RegexValidator(
+    r"^[A-Z0-9]{1,8}$", _("A fonds number is 1–8 capital letters or digits, e.g. J001 or Z109.")
+)
+
+
+class HoldingsQuerySet(ScopedQuerySet):
+    pass
+
+
+class Fonds(models.Model):
+    """A fonds (全宗): the records of one creating unit, numbered by the archive (e.g. ``J001``)."""
+
+    code = models.CharField(_("fonds number"), max_length=8, unique=True, validators=[fonds_code_validator])
+    name = models.CharField(_("fonds name"), max_length=200)
+    creating_unit = models.ForeignKey(
+        Unit, verbose_name=_("creating unit"), on_delete=models.PROTECT, related_name="created_fonds"
+    )
+    custodian_unit = models.ForeignKey(
+        Unit, verbose_name=_("custodian unit"), on_delete=models.PROTECT, related_name="kept_fonds"
+    )
+    history = models.TextField(_("history"), blank=True)
+    start_year = models.PositiveSmallIntegerField(_("from year"), null=True, blank=True)
+    end_year = models.PositiveSmallIntegerField(_("to year"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = HoldingsQuerySet.as_manager()
+    scope = ScopePolicy(
+        resource=HOLDINGS, read_fields=("creating_unit_id", "custodian_unit_id"), write_fields=("custodian_unit_id",)
+    )
+
+    class Meta:
+        verbose_name = _("fonds")
+        verbose_name_plural = _("fonds")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def clean(self) -> None:
+        if self.start_year and self.end_year and self.start_year > self.end_year:
+            raise ValidationError({"end_year": _("The end year is before the start year.")})
+
+
+class OpenStatus(models.TextChoices):
+    """开放标识 (DA/T 18-2022)."""
+
+    UNREVIEWED = "unreviewed", _("Not reviewed")
+    OPEN = "open", _("Open")
+    CONTROLLED = "controlled", _("Controlled")
+    DEFERRED = "deferred", _("Opening deferred")
+
+
+class Disclosure(models.TextChoices):
+    """公开属性."""
+
+    PROACTIVE = "proactive", _("Disclosed proactively")
+    ON_REQUEST = "on_request", _("Disclosed on request")
+    NOT_DISCLOSED = "not_disclosed", _("Not disclosed")
+
+
+class Classification(models.TextChoices):
+    """密级: only 秘密/机密/绝密 are legal classification levels; empty means unclassified."""
+
+    NONE = "", _("Unclassified")
+    SECRET = "secret", _("Secret")
+    CONFIDENTIAL = "confidential", _("Confidential")
+    TOP_SECRET = "top_secret", _("Top secret")
+
+
+class Carrier(models.TextChoices):
+    PAPER = "paper", _("Paper")
+    ELECTRONIC = "electronic", _("Electronic")
+    PHOTO = "photo", _("Photograph")
+    AUDIO_VIDEO = "audio_video", _("Audio/video media")
+    OBJECT = "object", _("Object")
+    OTHER = "other", _("Other")
+
+
+class Generation(models.TextChoices):
+    """生成方式."""
+
+    PAPER = "", _("Paper original")
+    BORN_DIGITAL = "born_digital", _("Born digital")
+    DIGITISED = "digitised", _("Digitised")
+
+
+class RecordStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    FILED = "filed", _("Filed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    DESTROYED = "destroyed", _("Destroyed")
+
+
+date_validator = RegexValidator(
+    r"^(\d{4}(\d{2}(\d{2})?)?)?$", _("Write the date as 8 digits YYYYMMDD (e.g. 20150312); YYYY or YYYYMM if unknown.")
+)
+
+
+class CatalogueRecord(models.Model):
+    """Fields shared by volumes and items: the DA/T 22 catalogue fields and DA/T 18 controls."""
+
+    fonds = models.ForeignKey(Fonds, verbose_name=_("fonds"), on_delete=models.PROTECT)
+    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField(_("year"))
+    retention = models.ForeignKey(RetentionPeriod, verbose_name=_("retention"), on_delete=models.PROTECT)
+    org_code = models.CharField(
+        _("organisation/subject code"), max_length=16, blank=True, help_text=_("机构(问题)代码, e.g. BGS")
+    )
+    number = models.PositiveIntegerField(_("number"), null=True, blank=True, editable=False)
+    reference_code = models.CharField(
+        _("reference code"), max_length=80, null=True, blank=True, unique=True, editable=False
+    )
+    original_code = models.CharField(_("original reference code"), max_length=80, blank=True, db_index=True)
+    title = models.CharField(_("title"), max_length=1000)
+    responsible = models.CharField(_("responsible party"), max_length=300, blank=True)
+    classification = models.CharField(
+        _("classification"), max_length=16, choices=Classification.choices, blank=True, default=""
+    )
+    classification_term = models.CharField(_("secrecy term"), max_length=20, blank=True)
+    page_count = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+    note = models.TextField(_("remarks"), blank=True)
+    open_status = models.CharField(
+        _("open status"), max_length=16, choices=OpenStatus.choices, default=OpenStatus.UNREVIEWED
+    )
+    disclosure = models.CharField(_("disclosure"), max_length=16, choices=Disclosure.choices, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=16, choices=Carrier.choices, default=Carrier.PAPER)
+    generation = models.CharField(_("generation"), max_length=16, choices=Generation.choices, blank=True, default="")
+    storeroom = models.CharField(_("storeroom"), max_length=32, blank=True)
+    cabinet = models.CharField(_("cabinet"), max_length=16, blank=True)
+    shelf = models.CharField(_("shelf"), max_length=16, blank=True)
+    layer = models.CharField(_("layer"), max_length=16, blank=True)
+    box = models.CharField(_("box"), max_length=16, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=RecordStatus.choices, default=RecordStatus.DRAFT)
+    # Denormalised from the fonds: these scope every read and write (DESIGN §4).
+    creating_unit = models.ForeignKey(Unit, verbose_name=_("creating unit"), on_delete=models.PROTECT, related_name="+")
+    custodian_unit = models.ForeignKey(
+        Unit, verbose_name=_("custodian unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    # NFKC-folded, lower-cased searchable fields joined by U+001F (archives_site.search).
+    search_text = models.TextField(editable=False, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    filed_at = models.DateTimeField(_("filed at"), null=True, blank=True)
+
+    objects = HoldingsQuerySet.as_manager()
+    scope = ScopePolicy(
+        resource=HOLDINGS, read_fields=("creating_unit_id", "custodian_unit_id"), write_fields=("custodian_unit_id",)
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.reference_code or _('(draft)')} {self.title[:60]}"
+
+    @property
+    def is_restricted(self) -> bool:
+        """Classified, controlled or deferred: detail views are audited and need extra rights."""
+        return bool(self.classification) or self.open_status in (OpenStatus.CONTROLLED, OpenStatus.DEFERRED)
+
+    @property
+    def location(self) -> str:
+        """库房/柜/架/层/盒 as one line, e.g. ``一号库 / 03 / 2 / 4 / 0017``."""
+        return " / ".join(p for p in (self.storeroom, self.cabinet, self.shelf, self.layer, self.box) if p)
+
+
+class Volume(CatalogueRecord):
+    """A volume (案卷): bound records numbered within their class (案卷号)."""
+
+    start_date = models.CharField(_("start date"), max_length=8, blank=True, validators=[date_validator])
+    end_date = models.CharField(_("end date"), max_length=8, blank=True, validators=[date_validator])
+
+    class Meta:
+        verbose_name = _("volume")
+        verbose_name_plural = _("volumes")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["fonds", "category", "year", "retention"], name="volume_class"),
+            models.Index(fields=["custodian_unit", "id"], name="volume_custodian"),
+            models.Index(fields=["creating_unit", "id"], name="volume_creator"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fonds", "category", "year", "retention", "org_code", "number"],
+                condition=Q(number__isnull=False),
+                name="volume_number_unique_in_class",
+            ),
+        ]
+
+
+class Item(CatalogueRecord):
+    """An item (件): the filing unit of DA/T 22-2015, numbered gap-free within its class.
+
+    An item inside a volume (卷内文件) is numbered within the volume instead.
+    """
+
+    volume = models.ForeignKey(
+        Volume, verbose_name=_("volume"), null=True, blank=True, on_delete=models.PROTECT, related_name="items"
+    )
+    doc_number = models.CharField(_("document number"), max_length=100, blank=True)
+    date = models.CharField(_("date"), max_length=8, blank=True, validators=[date_validator])
+    date_researched = models.BooleanField(
+        _("date established by research"), default=False, help_text=_("Shown in brackets, e.g. [19450815].")
+    )
+
+    class Meta:
+        verbose_name = _("item")
+        verbose_name_plural = _("items")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["fonds", "category", "year", "retention"], name="item_class"),
+            models.Index(fields=["custodian_unit", "id"], name="item_custodian"),
+            models.Index(fields=["creating_unit", "id"], name="item_creator"),
+            models.Index(fields=["year", "id"], name="item_year"),
+            models.Index(fields=["open_status", "id"], name="item_open_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fonds", "category", "year", "retention", "org_code", "number"],
+                condition=Q(number__isnull=False, volume__isnull=True),
+                name="item_number_unique_in_class",
+            ),
+            models.UniqueConstraint(
+                fields=["volume", "number"],
+                condition=Q(number__isnull=False, volume__isnull=False),
+                name="item_number_unique_in_volume",
+            ),
+        ]
+
+    @property
+    def display_date(self) -> str:
+        return f"[{self.date}]" if self.date and self.date_researched else self.date
+
+
+class NumberCounter(models.Model):
+    """The last number given in one numbering class, taken under a row lock (gap-free).
+
+    ``key`` names the class, e.g. ``item:12:3:2015:1:BGS`` (fonds, category, year, retention,
+    org) or ``in-volume:55``. The counter row and the numbered record commit together, so a
+    rolled-back filing returns its number.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("number counter")
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.last_number}"

@@ -1,0 +1,115 @@
+"""Reads of the holdings, always starting from what the user may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, QuerySet, Sum
+
+from archives_site.scoping import Action, user_scope
+from archives_site.search import SearchPage, search_ids
+from villages.models import Unit
+from villages.roles import HOLDINGS, OPEN_ONLY_ROLES, RESTRICTED_HOLDINGS, Role, reach_for
+from villages.selectors import user_assignments
+
+from .models import Category, Fonds, Item, OpenStatus, Volume
+
+
+def _open_only(user: Any) -> bool:
+    """True when every role giving this user sight of holdings is limited to open records."""
+    if user.is_superuser:
+        return False
+    roles = {Role(role) for role, _unit, _path in user_assignments(user) if reach_for(role, HOLDINGS, Action.VIEW)}
+    return bool(roles) and roles <= OPEN_ONLY_ROLES
+
+
+def visible(model: type[Item] | type[Volume] | type[Fonds], *, user: Any) -> QuerySet:
+    qs = model.objects.restrict(user, Action.VIEW)
+    if model is not Fonds and _open_only(user):
+        qs = qs.filter(open_status=OpenStatus.OPEN)
+    return qs
+
+
+def can_view_restricted(*, user: Any, record: Item | Volume) -> bool:
+    scope = user_scope(user, RESTRICTED_HOLDINGS, Action.VIEW)
+    return scope.contains(record.custodian_unit_id) or scope.contains(record.creating_unit_id)
+
+
+def unit_subtree_ids(unit_id: int) -> list[int]:
+    unit = Unit.objects.filter(pk=unit_id).only("path").first()
+    return list(Unit.objects.descendants_of(unit).values_list("id", flat=True)) if unit else []
+
+
+def category_subtree_ids(category_id: int) -> list[int]:
+    return [category_id, *Category.objects.filter(parent_id=category_id).values_list("id", flat=True)]
+
+
+def record_search(qs: QuerySet, *, q: str | None, page_size: int, after_id: int | None) -> tuple[list[Any], SearchPage]:
+    """One page of ``qs`` (already scoped and filtered) matching ``q``, newest first."""
+    page = search_ids(qs, q or "", page_size=page_size, after_id=after_id)
+    by_id = qs.model.objects.select_related("fonds", "category", "retention").in_bulk(page.ids)
+    return [by_id[i] for i in page.ids if i in by_id], page
+
+
+def fonds_tree(*, user: Any, fonds: Fonds) -> list[dict[str, Any]]:
+    """Counts of a fonds' items by category → year → retention, for the fonds tree (one GROUP BY)."""
+    rows = (
+        visible(Item, user=user)
+        .filter(fonds=fonds)
+        .values("category_id", "category__code", "category__name", "year", "retention_id", "retention__name")
+        .annotate(n=Count("id"))
+        .order_by("category__sort_order", "category__code", "-year", "retention__sort_order")
+    )
+    tree: list[dict[str, Any]] = []
+    for row in rows:
+        if not tree or tree[-1]["category_id"] != row["category_id"]:
+            tree.append(
+                {
+                    "category_id": row["category_id"],
+                    "label": f"{row['category__code']} {row['category__name']}",
+                    "years": [],
+                    "n": 0,
+                }
+            )
+        category = tree[-1]
+        if not category["years"] or category["years"][-1]["year"] != row["year"]:
+            category["years"].append({"year": row["year"], "retentions": [], "n": 0})
+        year = category["years"][-1]
+        year["retentions"].append({"retention_id": row["retention_id"], "label": row["retention__name"], "n": row["n"]})
+        year["n"] += row["n"]
+        category["n"] += row["n"]
+    return tree
+
+
+def holdings_statistics(*, user: Any) -> dict[str, list[dict[str, Any]]]:
+    """Items in reach by category, year, retention, open status and custodian."""
+    items = visible(Item, user=user).exclude(status="withdrawn")
+
+    def grouped(*fields: str, order: str | None = None) -> list[dict[str, Any]]:
+        return list(items.values(*fields).annotate(n=Count("id")).order_by(order or fields[0]))
+
+    return {
+        "category": grouped("category__code", "category__name", order="category__code"),
+        "year": grouped("year"),
+        "retention": grouped("retention__code", "retention__name", order="retention__code"),
+        "open_status": grouped("open_status"),
+        "custodian": grouped("custodian_unit__name", order="-n"),
+    }
+
+
+def annual_statistics(*, user: Any, year: int) -> dict[str, Any]:
+    """The figures of the yearly holdings report (档案馆年报): totals and what this year added."""
+    items = visible(Item, user=user).exclude(status="withdrawn")
+    volumes = visible(Volume, user=user).exclude(status="withdrawn")
+    fonds = visible(Fonds, user=user)
+    return {
+        "fonds": fonds.count(),
+        "volumes": volumes.count(),
+        "items": items.count(),
+        "items_permanent": items.filter(retention__code="Y").count(),
+        "items_open": items.filter(open_status=OpenStatus.OPEN).count(),
+        "items_added_this_year": items.filter(created_at__year=year).count(),
+        "items_digitised": items.filter(generation="digitised").count(),
+        "items_born_digital": items.filter(generation="born_digital").count(),
+        "pages": items.aggregate(pages=Sum("page_count"))["pages"] or 0,
+    }
