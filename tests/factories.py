@@ -51,3 +51,46 @@ class RoleAssignmentFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         return services.role_assignment_create(actor=None, **kwargs)
+
+
+def category(code: str = "WS"):
+    from holdings.models import Category
+
+    return Category.objects.get(code=code)
+
+
+def retention(code: str = "Y"):
+    from holdings.models import RetentionPeriod
+
+    return RetentionPeriod.objects.get(code=code)
+
+
+class FondsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "holdings.Fonds"
+
+    code = factory.Sequence(lambda n: f"C{n:03d}")
+    name = factory.Sequence(lambda n: f"测试村民委员会全宗{n}")
+    creating_unit = factory.SubFactory(UnitFactory)
+    custodian_unit = factory.SelfAttribute("creating_unit")
+
+
+class ItemFactory(factory.django.DjangoModelFactory):
+    """A filed item (numbered and coded by the service) unless ``file=False``."""
+
+    class Meta:
+        model = "holdings.Item"
+
+    fonds = factory.SubFactory(FondsFactory)
+    category = factory.LazyFunction(category)
+    retention = factory.LazyFunction(retention)
+    year = 2015
+    org_code = "BGS"
+    title = factory.Sequence(lambda n: f"关于村务公开工作的通知（第{n}号）")
+    responsible = "青石村民委员会"
+
+    @classmethod
+    def _create(cls, model_class, *args, file=True, **kwargs):
+        from holdings import services
+
+        return services.item_create(actor=None, file=file, **kwargs)

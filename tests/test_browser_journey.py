@@ -6,7 +6,8 @@ import pytest
 
 from tests.factories import PASSWORD
 
-pytestmark = pytest.mark.browser
+# Transactional (the live server reads what the test wrote); restore the seeded reference data after.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -33,7 +34,7 @@ def page():
 
 
 def test_village_archivist_logs_in_sees_chinese_dashboard_switches_to_english_and_logs_out(
-    transactional_db, live_server, network, village_archivist, page
+    live_server, network, village_archivist, page
 ):
     from playwright.sync_api import expect
 

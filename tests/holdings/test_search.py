@@ -1,0 +1,97 @@
+"""Chinese search gives exactly the rows a substring search gives, on every path."""
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from archives_site import search
+from archives_site.search import fold, highlight, search_ids
+from holdings.models import Item
+from tests.factories import FondsFactory, ItemFactory
+
+# A small alphabet so that random queries hit often: common title characters, rare name
+# characters, full-width and half-width forms, digits, Latin letters and bracket punctuation.
+ALPHABET = "村民委员会关于土地承包镇政〇二一五堃镕珺张李号〔〕[]()ＺＦzf２０1９-·"
+
+
+def _all_ids(qs, q, page_size=7):
+    """Every matching id, page by page; and the first page (whose total covers all matches)."""
+    ids, after, first = [], None, None
+    while True:
+        page = search_ids(qs, q, page_size=page_size, after_id=after)
+        first = first or page
+        ids.extend(page.ids)
+        if not page.has_more:
+            return ids, first
+        after = page.ids[-1]
+
+
+def _expected(q):
+    terms = fold(q).split()
+    rows = Item.objects.order_by("-id").values_list("id", "search_text")
+    return [pk for pk, text in rows if all(term in text for term in terms)]
+
+
+@pytest.fixture
+def corpus(db, network):
+    rng = random.Random(20261121)
+    fonds = FondsFactory(code="C101", creating_unit=network.village_a1)
+    for _ in range(120):
+        ItemFactory(
+            fonds=fonds,
+            title="".join(rng.choice(ALPHABET) for _ in range(rng.randint(3, 14))),
+            responsible="".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 5))),
+            doc_number=rng.choice(["", "镇政〔2015〕12号", "ZF[2019]3号", "村委〔二〇一五〕1号"]),
+            note=rng.choice(["", "张堃", "原件存镇档案室"]),
+        )
+    return Item.objects.all()
+
+
+@pytest.mark.parametrize("probe_rows", [10_000, 5])  # probe path, and the index fallback
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=st.text(alphabet=ALPHABET + " ", min_size=1, max_size=6))
+def test_search_returns_exactly_the_substring_matches(corpus, monkeypatch, probe_rows, q):
+    monkeypatch.setattr(search, "PROBE_ROWS", probe_rows)
+    ids, _page = _all_ids(corpus, q)
+    assert ids == _expected(q)
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["村", "委员", "土地承包", "镇政〔2015〕12号", "ＺＦ［２０１９］", "zf[2019]", "堃", "张堃", "二〇一五", "不存在的词"],
+)
+@pytest.mark.parametrize("probe_rows", [10_000, 5])
+def test_named_queries_match_substring_search(corpus, monkeypatch, q, probe_rows):
+    monkeypatch.setattr(search, "PROBE_ROWS", probe_rows)
+    ids, page = _all_ids(corpus, q)
+    assert ids == _expected(q)
+    if not page.total_is_estimate:
+        assert page.total == len(ids)
+
+
+def test_terms_never_match_across_fields(db, network):
+    fonds = FondsFactory(code="C101", creating_unit=network.village_a1)
+    ItemFactory(fonds=fonds, title="关于召开村民大会", responsible="委员会")
+    assert search_ids(Item.objects.all(), "大会委员").ids == []
+    assert len(search_ids(Item.objects.all(), "大会 委员").ids) == 1
+
+
+def test_a_huge_result_set_gives_an_estimated_total(db, network, monkeypatch):
+    monkeypatch.setattr(search, "PROBE_ROWS", 40)
+    monkeypatch.setattr(search, "PROBE_MATCHES", 30)
+    fonds = FondsFactory(code="C101", creating_unit=network.village_a1)
+    for i in range(60):
+        ItemFactory(fonds=fonds, title=f"村民代表会议记录{i}")
+    page = search_ids(Item.objects.all(), "会议", page_size=10)
+    assert page.strategy == "probe"
+    assert page.total_is_estimate
+    # The planner's row estimate scales the hit rate; at least what the probe found.
+    assert page.total >= 30
+
+
+def test_highlight_marks_matches_in_the_original_characters():
+    assert str(highlight("镇政〔2015〕12号", "2015")) == "镇政〔<mark>2015</mark>〕12号"
+    assert str(highlight("ＺＦ［２０１９］", "zf")) == "<mark>ＺＦ</mark>［２０１９］"
+    assert str(highlight("<b>村</b>", "村")) == "&lt;b&gt;<mark>村</mark>&lt;/b&gt;"
