@@ -113,6 +113,7 @@ class VolumeSerializer(CatalogueRecordSerializer):
         model = Volume
         fields = [*CatalogueRecordSerializer.COMMON, "start_date", "end_date"]
         read_only_fields = CatalogueRecordSerializer.READ_ONLY
+        validators: list = []  # numbers are unique by construction (numbering service + DB constraints)
 
 
 class ItemSerializer(CatalogueRecordSerializer):
@@ -123,3 +124,4 @@ class ItemSerializer(CatalogueRecordSerializer):
         model = Item
         fields = [*CatalogueRecordSerializer.COMMON, "volume", "doc_number", "date", "date_researched", "display_date"]
         read_only_fields = CatalogueRecordSerializer.READ_ONLY
+        validators: list = []  # numbers are unique by construction (numbering service + DB constraints)
