@@ -391,3 +391,56 @@ class NumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} = {self.last_number}"
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    CHECKING = "checking", _("Checking")
+    INVALID = "invalid", _("Refused: errors found")
+    CHECKED = "checked", _("Checked: no errors")
+    IMPORTING = "importing", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(models.Model):
+    """A spreadsheet import into one fonds: checked in full first (dry run), then committed
+    all-or-nothing. Progress and the row-by-row report are kept for the user to see."""
+
+    fonds = models.ForeignKey(Fonds, verbose_name=_("fonds"), on_delete=models.PROTECT, related_name="imports")
+    custodian_unit = models.ForeignKey(Unit, verbose_name=_("custodian unit"), on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    dry_run = models.BooleanField(_("check only"), default=True)
+    keep_given_codes_as_original = models.BooleanField(
+        _("keep mismatching codes as original codes and renumber"), default=False
+    )
+    status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    imported_count = models.PositiveIntegerField(_("rows imported"), default=0)
+    errors_preview = models.JSONField(_("first errors"), default=list, blank=True)
+    report = models.FileField(_("report"), upload_to="imports/reports/%Y/%m/", blank=True)
+    message = models.TextField(_("message"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = HoldingsQuerySet.as_manager()
+    scope = ScopePolicy(resource=HOLDINGS, read_fields=("custodian_unit_id",), write_fields=("custodian_unit_id",))
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} → {self.fonds.code}"
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
