@@ -16,6 +16,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     from villages.selectors import user_roles
 
     items = [{"label": _("Home"), "url": reverse("home"), "icon": "house"}]
+    if user_can(user, "holdings", Action.VIEW):
+        items.append({"label": _("Fonds"), "url": reverse("holdings:fonds-list"), "icon": "archive"})
+        items.append({"label": _("Items"), "url": reverse("holdings:item-list"), "icon": "search"})
+        items.append({"label": _("Statistics"), "url": reverse("holdings:statistics"), "icon": "bar-chart"})
     if user_can(user, "unit", Action.VIEW):
         items.append({"label": _("Unit network"), "url": reverse("villages:unit-list"), "icon": "diagram-3"})
     if user_can(user, "role_assignment", Action.VIEW):

@@ -91,7 +91,9 @@ class SearchPage:
     strategy: str  # "probe", "index", "scan" (for benchmarks and tuning)
 
 
-def _matching(qs: QuerySet, terms: list[str]) -> QuerySet:
+def filter_matching(qs: QuerySet, q: str | list[str]) -> QuerySet:
+    """All rows of ``qs`` matching the query (no paging, no index choice): for exports."""
+    terms = query_terms(q) if isinstance(q, str) else q
     for index, term in enumerate(terms):
         qs = qs.annotate(**{f"_pos{index}": StrIndex(F("search_text"), Value(term))}).filter(**{f"_pos{index}__gt": 0})
     return qs
@@ -121,7 +123,7 @@ def search_ids(qs: QuerySet, q: str, *, page_size: int = 50, after_id: int | Non
 
 
 def _scan(qs: QuerySet, terms: list[str], page_size: int) -> SearchPage:
-    matching = _matching(qs, terms)
+    matching = filter_matching(qs, terms)
     ids = list(matching.order_by("-id").values_list("id", flat=True)[: page_size + 1])
     return SearchPage(ids[:page_size], matching.count(), False, len(ids) > page_size, "scan")
 
@@ -168,7 +170,9 @@ def _index(qs: QuerySet, terms: list[str], page_size: int) -> SearchPage:
         strategy = "index"
     else:  # only punctuation: nothing to index on
         indexed, strategy = qs, "scan"
-    matching = _matching(indexed, terms).annotate(_total=RawSQL("count(*) OVER ()", [], output_field=IntegerField()))
+    matching = filter_matching(indexed, terms).annotate(
+        _total=RawSQL("count(*) OVER ()", [], output_field=IntegerField())
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_indexscan = off")

@@ -223,6 +223,7 @@ SPECTACULAR_SETTINGS = {
 DASHBOARD_PANELS = [
     "villages.dashboard.network_panel",
     "villages.dashboard.people_panel",
+    "holdings.dashboard.holdings_panel",
 ]
 
 LOGGING = {

@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("units/", include("villages.urls")),
+    path("holdings/", include("holdings.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("archives_site.api.urls")),
 ]

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from archives_site.scoping import ScopedQuerySet, ScopePolicy
 from villages.models import Unit
+
+from .dates import validate_catalogue_date
 from villages.roles import HOLDINGS
 
 
@@ -226,9 +228,6 @@ class RecordStatus(models.TextChoices):
     DESTROYED = "destroyed", _("Destroyed")
 
 
-date_validator = RegexValidator(
-    r"^(\d{4}(\d{2}(\d{2})?)?)?$", _("Write the date as 8 digits YYYYMMDD (e.g. 20150312); YYYY or YYYYMM if unknown.")
-)
 
 
 class CatalogueRecord(models.Model):
@@ -310,8 +309,8 @@ class CatalogueRecord(models.Model):
 class Volume(CatalogueRecord):
     """A volume (案卷): bound records numbered within their class (案卷号)."""
 
-    start_date = models.CharField(_("start date"), max_length=8, blank=True, validators=[date_validator])
-    end_date = models.CharField(_("end date"), max_length=8, blank=True, validators=[date_validator])
+    start_date = models.CharField(_("start date"), max_length=8, blank=True, validators=[validate_catalogue_date])
+    end_date = models.CharField(_("end date"), max_length=8, blank=True, validators=[validate_catalogue_date])
 
     class Meta:
         verbose_name = _("volume")
@@ -341,7 +340,7 @@ class Item(CatalogueRecord):
         Volume, verbose_name=_("volume"), null=True, blank=True, on_delete=models.PROTECT, related_name="items"
     )
     doc_number = models.CharField(_("document number"), max_length=100, blank=True)
-    date = models.CharField(_("date"), max_length=8, blank=True, validators=[date_validator])
+    date = models.CharField(_("date"), max_length=8, blank=True, validators=[validate_catalogue_date])
     date_researched = models.BooleanField(
         _("date established by research"), default=False, help_text=_("Shown in brackets, e.g. [19450815].")
     )
@@ -408,7 +407,9 @@ class ImportJob(models.Model):
     all-or-nothing. Progress and the row-by-row report are kept for the user to see."""
 
     fonds = models.ForeignKey(Fonds, verbose_name=_("fonds"), on_delete=models.PROTECT, related_name="imports")
-    custodian_unit = models.ForeignKey(Unit, verbose_name=_("custodian unit"), on_delete=models.PROTECT, related_name="+")
+    custodian_unit = models.ForeignKey(
+        Unit, verbose_name=_("custodian unit"), on_delete=models.PROTECT, related_name="+"
+    )
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("file name"), max_length=255)
     dry_run = models.BooleanField(_("check only"), default=True)

@@ -56,7 +56,7 @@ def fonds_tree(*, user: Any, fonds: Fonds) -> list[dict[str, Any]]:
     rows = (
         visible(Item, user=user)
         .filter(fonds=fonds)
-        .values("category_id", "category__code", "category__name", "year", "retention_id", "retention__name")
+        .values("category_id", "category__code", "category__name", "year", "retention__code", "retention__name")
         .annotate(n=Count("id"))
         .order_by("category__sort_order", "category__code", "-year", "retention__sort_order")
     )
@@ -75,7 +75,7 @@ def fonds_tree(*, user: Any, fonds: Fonds) -> list[dict[str, Any]]:
         if not category["years"] or category["years"][-1]["year"] != row["year"]:
             category["years"].append({"year": row["year"], "retentions": [], "n": 0})
         year = category["years"][-1]
-        year["retentions"].append({"retention_id": row["retention_id"], "label": row["retention__name"], "n": row["n"]})
+        year["retentions"].append({"code": row["retention__code"], "label": row["retention__name"], "n": row["n"]})
         year["n"] += row["n"]
         category["n"] += row["n"]
     return tree

@@ -7,4 +7,3 @@ router.register("fonds", FondsViewSet, basename="fonds")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("volumes", VolumeViewSet, basename="volume")
 router.register("items", ItemViewSet, basename="item")
-

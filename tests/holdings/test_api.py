@@ -20,7 +20,9 @@ class TestItemPermissions(ApiPermissionSuite):
         mine = ItemFactory(fonds=world.village_a1_fonds)
         other = ItemFactory(fonds=world.village_a2_fonds)
         # A1's older records, now kept by the township: A1 reads them but may not file into them.
-        kept_by_township = FondsFactory(code="C100", creating_unit=network.village_a1, custodian_unit=network.township_a)
+        kept_by_township = FondsFactory(
+            code="C100", creating_unit=network.village_a1, custodian_unit=network.township_a
+        )
         return PermissionCase(
             list_url=ITEMS,
             reader=village_archivist,
@@ -85,7 +87,14 @@ def test_village_archivist_files_an_item_and_gets_its_reference_code(api, world,
 def test_a_bad_date_gets_an_actionable_message(api, world, village_archivist):
     response = api(village_archivist, language="zh-hans").post(
         ITEMS,
-        {"fonds": world.village_a1_fonds.pk, "category": "WS", "retention": "Y", "year": 2024, "title": "t", "date": "2024-3-12"},
+        {
+            "fonds": world.village_a1_fonds.pk,
+            "category": "WS",
+            "retention": "Y",
+            "year": 2024,
+            "title": "t",
+            "date": "2024-3-12",
+        },
     )
     assert response.status_code == 400
     assert "YYYYMMDD" in response.json()["fields"]["date"][0]

@@ -6,7 +6,7 @@ from django.db import connection
 
 from archives_site.models import AuditEvent
 from holdings import codes, services
-from holdings.models import Item, ReferenceCodeTemplate, RecordStatus
+from holdings.models import Item, RecordStatus, ReferenceCodeTemplate
 from tests.factories import FondsFactory, ItemFactory, retention
 
 

@@ -60,7 +60,18 @@ def test_search_returns_exactly_the_substring_matches(corpus, monkeypatch, probe
 
 @pytest.mark.parametrize(
     "q",
-    ["村", "委员", "土地承包", "镇政〔2015〕12号", "ＺＦ［２０１９］", "zf[2019]", "堃", "张堃", "二〇一五", "不存在的词"],
+    [
+        "村",
+        "委员",
+        "土地承包",
+        "镇政〔2015〕12号",
+        "ＺＦ［２０１９］",
+        "zf[2019]",
+        "堃",
+        "张堃",
+        "二〇一五",
+        "不存在的词",
+    ],
 )
 @pytest.mark.parametrize("probe_rows", [10_000, 5])
 def test_named_queries_match_substring_search(corpus, monkeypatch, q, probe_rows):

@@ -5,4 +5,3 @@ from .views import RoleAssignmentViewSet, UnitViewSet
 router = SimpleRouter()  # merged into the one /api/v1/ router
 router.register("units", UnitViewSet, basename="unit")
 router.register("role-assignments", RoleAssignmentViewSet, basename="role-assignment")
-

@@ -1,0 +1,39 @@
+"""The holdings panel of the home dashboard (registered in settings.DASHBOARD_PANELS)."""
+
+from typing import Any
+
+from django.db.models import Count
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from archives_site.scoping import Action, user_can
+from villages.roles import HOLDINGS
+
+from . import selectors
+from .models import Fonds, Item
+
+
+def holdings_panel(request: HttpRequest) -> dict[str, Any] | None:
+    """Fonds and items in the user's reach, what was catalogued this year, items by category."""
+    if not user_can(request.user, HOLDINGS, Action.VIEW):
+        return None
+    items = selectors.visible(Item, user=request.user).exclude(status="withdrawn")
+    by_category = list(items.values("category__code").annotate(n=Count("id")).order_by("-n")[:8])
+    return {
+        "title": _("Holdings in my reach"),
+        "figures": [
+            {"label": _("Fonds"), "value": selectors.visible(Fonds, user=request.user).count()},
+            {"label": _("Items"), "value": items.count()},
+            {
+                "label": _("Catalogued this year"),
+                "value": items.filter(created_at__year=timezone.localdate().year).count(),
+            },
+        ],
+        "chart": {
+            "type": "bar",
+            "labels": [row["category__code"] for row in by_category],
+            "values": [row["n"] for row in by_category],
+        },
+        "link": "holdings:item-list",
+    }

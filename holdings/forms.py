@@ -1,0 +1,120 @@
+"""Staff forms. They validate input for people; the services still enforce every rule."""
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from archives_site.forms import BootstrapFormMixin
+from archives_site.scoping import Action
+from villages.models import Unit
+
+from .dates import parse_catalogue_date
+from .models import Category, Fonds, Item, OpenStatus, RecordStatus, RetentionPeriod
+
+
+class ItemFilterForm(BootstrapFormMixin, forms.Form):
+    """The filters of the item list; the same names as the API's query parameters."""
+
+    q = forms.CharField(label=_("Search"), required=False)
+    fonds = forms.ModelChoiceField(label=_("Fonds"), queryset=Fonds.objects.none(), required=False)
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all(), required=False)
+    year = forms.IntegerField(label=_("Year"), required=False, min_value=1000, max_value=9999)
+    retention = forms.ModelChoiceField(
+        label=_("Retention"), queryset=RetentionPeriod.objects.all(), to_field_name="code", required=False
+    )
+    open_status = forms.ChoiceField(label=_("Open status"), choices=[("", "—"), *OpenStatus.choices], required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=[("", "—"), *RecordStatus.choices], required=False)
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["fonds"].queryset = Fonds.objects.restrict(user, Action.VIEW).order_by("code")
+        self.fields["unit"].queryset = Unit.objects.restrict(user, Action.VIEW).order_by("path")
+
+
+class ItemForm(BootstrapFormMixin, forms.ModelForm):
+    """Create or edit an item. Class fields are locked once an item is filed (renumbering)."""
+
+    date = forms.CharField(
+        label=_("Date"), required=False, max_length=20, help_text=_("YYYYMMDD; [19450815] if established by research")
+    )
+
+    class Meta:
+        model = Item
+        fields = [
+            "fonds",
+            "category",
+            "year",
+            "retention",
+            "org_code",
+            "title",
+            "responsible",
+            "doc_number",
+            "date",
+            "date_researched",
+            "page_count",
+            "classification",
+            "classification_term",
+            "open_status",
+            "disclosure",
+            "carrier",
+            "generation",
+            "storeroom",
+            "cabinet",
+            "shelf",
+            "layer",
+            "box",
+            "original_code",
+            "note",
+        ]
+        widgets = {"title": forms.Textarea(attrs={"rows": 2}), "note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["fonds"].queryset = Fonds.objects.restrict(user, Action.ADD).order_by("code")
+        self.fields["retention"].queryset = RetentionPeriod.objects.filter(is_legacy=False)
+        self.fields["category"].queryset = Category.objects.filter(is_active=True)
+        if self.instance.pk and self.instance.number is not None:
+            for name in ("fonds", "category", "year", "retention", "org_code"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Filed: changing this needs a renumbering.")
+
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        try:
+            date, researched = parse_catalogue_date(self.cleaned_data.get("date"))
+        except ValidationError as exc:
+            self.add_error("date", exc)
+            return cleaned
+        cleaned["date"] = date
+        cleaned["date_researched"] = cleaned.get("date_researched") or researched
+        self.instance.date, self.instance.date_researched = date, cleaned["date_researched"]
+        return cleaned
+
+
+class ImportForm(BootstrapFormMixin, forms.Form):
+    fonds = forms.ModelChoiceField(label=_("Fonds"), queryset=Fonds.objects.none())
+    file = forms.FileField(label=_("Spreadsheet (XLSX or CSV)"))
+    keep_given_codes_as_original = forms.BooleanField(
+        label=_("Where a given reference code differs from the template, keep it as the original code and renumber"),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["fonds"].queryset = Fonds.objects.restrict(user, Action.ADD).order_by("code")
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        head = upload.read(8)
+        upload.seek(0)
+        name = upload.name.lower()
+        if name.endswith(".xlsx"):
+            if not head.startswith(b"PK"):
+                raise forms.ValidationError(_("This file is not a real XLSX workbook. Save it again as .xlsx."))
+        elif not name.endswith(".csv"):
+            raise forms.ValidationError(_("Upload an .xlsx or .csv file."))
+        return upload

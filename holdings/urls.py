@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "holdings"
+
+urlpatterns = [
+    path("fonds/", views.FondsListView.as_view(), name="fonds-list"),
+    path("fonds/<int:pk>/", views.FondsDetailView.as_view(), name="fonds-detail"),
+    path("items/", views.item_list, name="item-list"),
+    path("items/new/", views.item_create, name="item-create"),
+    path("items/<int:pk>/", views.ItemDetailView.as_view(), name="item-detail"),
+    path("items/<int:pk>/edit/", views.item_update, name="item-update"),
+    path("items/export/<str:fmt>/", views.item_export, name="item-export"),
+    path("statistics/", views.statistics, name="statistics"),
+]

@@ -1,0 +1,263 @@
+"""Staff pages of the holdings: fonds, items, search, exports, statistics, imports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+from django.views.generic import DetailView, ListView
+
+from archives_site.audit import audit_record
+from archives_site.scoping import Action, user_can
+from archives_site.search import filter_matching
+from archives_site.viewmixins import ScopedViewMixin
+from villages.roles import HOLDINGS
+
+from . import selectors, services
+from .filtersets import ItemFilterSet
+from .forms import ItemFilterForm, ItemForm
+from .models import Fonds, Item, OpenStatus
+
+PAGE_SIZE = 50
+
+
+def _require_holdings(user: Any, action: Action = Action.VIEW) -> None:
+    if not user_can(user, HOLDINGS, action):
+        raise PermissionDenied
+
+
+class FondsListView(ScopedViewMixin, ListView):
+    model = Fonds
+    template_name = "holdings/fonds_list.html"
+    paginate_by = 100
+
+    def get_queryset(self) -> Any:
+        qs = super().get_queryset().select_related("creating_unit", "custodian_unit").order_by("code")
+        q = (self.request.GET.get("q") or "").strip()
+        return qs.filter(name__icontains=q) | qs.filter(code__icontains=q) if q else qs
+
+
+class FondsDetailView(ScopedViewMixin, DetailView):
+    model = Fonds
+    template_name = "holdings/fonds_detail.html"
+    context_object_name = "fonds"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["tree"] = selectors.fonds_tree(user=self.request.user, fonds=self.object)
+        context["total"] = sum(node["n"] for node in context["tree"])
+        return context
+
+
+def _filtered_items(request: HttpRequest) -> tuple[Any, ItemFilterForm]:
+    """The user's visible items narrowed by the list's filters (not yet by the search)."""
+    form = ItemFilterForm(request.GET or None, user=request.user)
+    qs = selectors.visible(Item, user=request.user)
+    data = {k: v for k, v in request.GET.items() if k != "q"}
+    filterset = ItemFilterSet(data, queryset=qs)
+    return (filterset.qs if filterset.is_valid() else qs.none()), form
+
+
+@login_required
+@require_GET
+def item_list(request: HttpRequest) -> HttpResponse:
+    """Items newest first, with filters, Chinese search (highlighted) and keyset pages."""
+    _require_holdings(request.user)
+    qs, form = _filtered_items(request)
+    q = (request.GET.get("q") or "").strip()
+    try:
+        after = int(request.GET["after"]) if request.GET.get("after") else None
+    except ValueError:
+        after = None
+    items, page = selectors.record_search(qs, q=q, page_size=PAGE_SIZE, after_id=after)
+    return render(
+        request,
+        "holdings/item_list.html",
+        {
+            "form": form,
+            "items": items,
+            "page": page,
+            "q": q,
+            "next_after": items[-1].pk if page.has_more and items else None,
+            "is_first_page": after is None,
+            "can_add": user_can(request.user, HOLDINGS, Action.ADD),
+        },
+    )
+
+
+class ItemDetailView(ScopedViewMixin, DetailView):
+    model = Item
+    template_name = "holdings/item_detail.html"
+    context_object_name = "item"
+
+    def get_queryset(self) -> Any:
+        return selectors.visible(Item, user=self.request.user).select_related(
+            "fonds", "category", "retention", "volume", "creating_unit", "custodian_unit"
+        )
+
+    def get_object(self, queryset: Any = None) -> Item:
+        item = super().get_object(queryset)
+        if item.is_restricted:
+            if not selectors.can_view_restricted(user=self.request.user, record=item):
+                raise PermissionDenied(
+                    _("This record is classified or not open; viewing it needs a special authorisation.")
+                )
+            audit_record(action="record.view_restricted", obj=item, request=self.request)
+        return item
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["can_edit"] = (
+            user_can(self.request.user, HOLDINGS, Action.CHANGE)
+            and selectors.visible(Item, user=self.request.user)
+            .restrict(self.request.user, Action.CHANGE)
+            .filter(pk=self.object.pk)
+            .exists()
+        )
+        return context
+
+
+def _save_item(request: HttpRequest, form: ItemForm, item: Item | None) -> Item | None:
+    data = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+    try:
+        if item is None:
+            return services.item_create(actor=request.user, request=request, **form.cleaned_data)
+        return services.record_update(record=item, actor=request.user, request=request, **data)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, exc)
+    return None
+
+
+@login_required
+def item_create(request: HttpRequest) -> HttpResponse:
+    _require_holdings(request.user, Action.ADD)
+    initial = {"year": timezone.localdate().year, "open_status": OpenStatus.UNREVIEWED}
+    if request.GET.get("fonds"):
+        initial["fonds"] = request.GET["fonds"]
+    form = ItemForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        item = _save_item(request, form, None)
+        if item is not None:
+            messages.success(request, _("Filed as %(code)s.") % {"code": item.reference_code})
+            return redirect("holdings:item-detail", pk=item.pk)
+    return render(request, "holdings/item_form.html", {"form": form, "item": None})
+
+
+@login_required
+def item_update(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_holdings(request.user, Action.CHANGE)
+    item = get_object_or_404(selectors.visible(Item, user=request.user), pk=pk)
+    if not Item.objects.restrict(request.user, Action.CHANGE).filter(pk=pk).exists():
+        raise PermissionDenied(_("Only the unit that keeps this record can edit it."))
+    form = ItemForm(request.POST or None, user=request.user, instance=item)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_item(request, form, Item.objects.get(pk=pk))
+        if saved is not None:
+            messages.success(request, _("Saved."))
+            return redirect("holdings:item-detail", pk=pk)
+    return render(request, "holdings/item_form.html", {"form": form, "item": item})
+
+
+@login_required
+@require_GET
+def item_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The filtered, searched item list as XLSX, CSV or the printable PDF catalogue. Audited."""
+    from . import exports
+
+    _require_holdings(request.user)
+    qs, _form = _filtered_items(request)
+    items = (
+        filter_matching(qs, request.GET.get("q") or "")
+        .select_related("fonds", "category", "retention")
+        .order_by("fonds__code", "reference_code", "id")
+    )
+    audit_record(action="holdings.export", request=request, data={"format": fmt, "filters": dict(request.GET.items())})
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if fmt == "xlsx":
+        response = HttpResponse(
+            exports.items_xlsx(items=items.iterator(chunk_size=2000)),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="items-{stamp}.xlsx"'
+        return response
+    if fmt == "csv":
+        response = StreamingHttpResponse(
+            exports.items_csv(items=items.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="items-{stamp}.csv"'
+        return response
+    if fmt == "pdf":
+        fonds_id = request.GET.get("fonds")
+        if not fonds_id:
+            messages.error(request, _("Choose a fonds first: the printed catalogue is made per fonds."))
+            return redirect(f"{request.path.rsplit('/export', 1)[0]}/?{request.GET.urlencode()}")
+        fonds = get_object_or_404(Fonds.objects.restrict(request.user, Action.VIEW), pk=fonds_id)
+        heading = {}
+        if request.GET.get("year"):
+            heading["year"] = request.GET["year"]
+        pdf = exports.catalogue_pdf(items=items.iterator(chunk_size=2000), fonds=fonds, heading=heading or None)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="catalogue-{fonds.code}-{stamp}.pdf"'
+        return response
+    raise PermissionDenied
+
+
+@login_required
+@require_GET
+def statistics(request: HttpRequest) -> HttpResponse:
+    """Holdings by category, year, retention, open status and custodian, with charts; the annual table."""
+    _require_holdings(request.user)
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    stats = selectors.holdings_statistics(user=request.user)
+    open_labels = dict(OpenStatus.choices)
+    charts = {
+        "category": {
+            "type": "bar",
+            "labels": [f"{r['category__code']} {r['category__name']}" for r in stats["category"]],
+            "values": [r["n"] for r in stats["category"]],
+        },
+        "year": {
+            "type": "line",
+            "labels": [r["year"] for r in stats["year"]],
+            "values": [r["n"] for r in stats["year"]],
+        },
+        "retention": {
+            "type": "doughnut",
+            "labels": [r["retention__name"] for r in stats["retention"]],
+            "values": [r["n"] for r in stats["retention"]],
+        },
+        "open_status": {
+            "type": "doughnut",
+            "labels": [str(open_labels.get(r["open_status"], r["open_status"])) for r in stats["open_status"]],
+            "values": [r["n"] for r in stats["open_status"]],
+        },
+        "custodian": {
+            "type": "bar",
+            "labels": [r["custodian_unit__name"] for r in stats["custodian"][:20]],
+            "values": [r["n"] for r in stats["custodian"][:20]],
+        },
+    }
+    return render(
+        request,
+        "holdings/statistics.html",
+        {
+            "stats": stats,
+            "charts": charts,
+            "annual": selectors.annual_statistics(user=request.user, year=year),
+            "year": year,
+        },
+    )
