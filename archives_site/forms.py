@@ -9,6 +9,7 @@ class BootstrapFormMixin:
     """Give every widget the Bootstrap class for its kind (inputs, selects, checkboxes)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         for field in self.fields.values():  # type: ignore[attr-defined]
             widget = field.widget

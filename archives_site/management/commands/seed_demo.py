@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from holdings import demo as holdings_demo
 from villages import demo as village_demo
 
 
@@ -20,6 +21,8 @@ class Command(BaseCommand):
             raise CommandError("seed_demo creates users with public demo passwords; use --force outside DEBUG.")
         counts = village_demo.seed_network()
         self.stdout.write(self.style.SUCCESS(f"Demo county ready: {counts['units']} units, {counts['users']} users."))
+        held = holdings_demo.seed_holdings()
+        self.stdout.write(self.style.SUCCESS(f"Demo holdings ready: {held['fonds']} fonds, {held['items']} items."))
         if quiet_logins:
             return
         self.stdout.write("")

@@ -1,0 +1,174 @@
+"""Demo holdings for the demo county: fonds of the archive, the townships and several villages,
+with some tens of thousands of items whose titles read like real records. Idempotent."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Iterator
+
+from django.db import transaction
+from django.utils import timezone
+
+from villages import demo as village_demo
+from villages.models import Unit
+
+from . import codes, services
+from .models import Category, Fonds, Item, OpenStatus, RecordStatus, RetentionPeriod
+
+TOPICS = [
+    "村务公开",
+    "土地承包经营权确权登记",
+    "森林防火",
+    "垃圾分类",
+    "美丽乡村建设",
+    "农村人居环境整治",
+    "防汛防台",
+    "村规民约修订",
+    "村集体经济发展",
+    "困难群众救助",
+    "征兵",
+    "安全生产大检查",
+]
+PROJECTS = ["村道硬化工程", "文化礼堂建设", "饮用水改造工程", "危旧房改造", "农田水利设施修缮", "老年活动中心建设"]
+PEOPLE = ["张伟", "王芳", "李秀英", "陈镕", "周珺", "孙堃", "刘建国", "朱国强", "黄丽华", "吴〇生", "郑海燕", "杨国栋"]
+TITLES = [
+    "关于{place}{year}年度{topic}工作的通知",
+    "关于做好{topic}工作的实施意见",
+    "{place}村民代表会议记录（{year}年第{n}次）",
+    "关于申请{place}{project}补助资金的请示",
+    "关于同意{place}{project}立项的批复",
+    "{place}{year}年度村级财务收支公开表",
+    "关于{person}同志任职的通知",
+    "{place}土地承包经营权登记簿（{person}户）",
+    "{place}党支部换届选举工作报告",
+    "{place}宅基地审批表（{person}）",
+    "{place}{year}年度最低生活保障对象名单",
+    "关于{place}{topic}工作情况的报告",
+    "{place}{year}年工作总结",
+    "{place}{project}施工合同",
+]
+GOV_TITLES = [
+    "关于印发{year}年{topic}工作方案的通知",
+    "关于{topic}工作情况的报告",
+    "关于下达{year}年度{project}资金的通知",
+    "{place}{year}年工作总结和{next_year}年工作思路",
+    "关于{person}等同志职务任免的通知",
+    "{place}党组会议纪要（{year}年第{n}期）",
+    "关于开展{topic}专项检查的通知",
+    "关于同意{project}立项的批复",
+]
+PHOTO_TITLES = ["{place}{topic}活动照片（{year}年）", "{place}{project}竣工照片", "{person}同志在{place}调研照片"]
+RETENTION_WEIGHTS = {"Y": 3, "D30": 4, "D10": 3}
+
+
+def _titles(rng: random.Random, place: str, year: int, templates: list[str]) -> Iterator[str]:
+    while True:
+        yield rng.choice(templates).format(
+            next_year=year + 1,
+            place=place,
+            year=year,
+            topic=rng.choice(TOPICS),
+            project=rng.choice(PROJECTS),
+            person=rng.choice(PEOPLE),
+            n=rng.randint(1, 6),
+        )
+
+
+def _fonds_plan() -> list[tuple[str, str, str, str, list[str], int, range]]:
+    """(fonds code, name, creating unit code, custodian code, org codes, items, years)."""
+    county = village_demo.COUNTY[0]
+    plan = [
+        (f"J00{i}", name, f"{county}D{i:02d}", village_demo.ARCHIVE[0], ["BGS", "ZZ", "CW"], 4000, range(1990, 2016))
+        for i, name in enumerate(["区委办公室", "区政府办公室", "区发展和改革局", "区财政局"], start=1)
+    ]
+    for index, (suffix, name, _kind, _custody, _villages) in enumerate(village_demo.TOWNSHIPS, start=1):
+        plan.append(
+            (f"Z10{index}", f"{name}", f"{county}{suffix}", f"{county}{suffix}", ["BGS", "DZ"], 1500, range(2000, 2026))
+        )
+    for suffix, _name, _kind, custody, _villages in village_demo.TOWNSHIPS[2:6]:
+        for number in (1, 2, 3):
+            code = f"{county}{suffix}{number:03d}"
+            keeper = f"{county}{suffix}" if custody != "own_room" else code
+            plan.append((f"C{suffix}{number}", "", code, keeper, [""], 600, range(2008, 2026)))
+    return plan
+
+
+@transaction.atomic
+def seed_holdings(*, seed: int = 2026) -> dict[str, int]:
+    """Create the demo fonds and their items (skips fonds that already have items)."""
+    rng = random.Random(seed)
+    ws, photos = Category.objects.get(code="WS"), Category.objects.get(code="ZP")
+    periods = {p.code: p for p in RetentionPeriod.objects.filter(code__in=RETENTION_WEIGHTS)}
+    for code, name, creator_code, keeper_code, orgs, count, years in _fonds_plan():
+        creator, keeper = Unit.objects.get(code=creator_code), Unit.objects.get(code=keeper_code)
+        fonds = Fonds.objects.filter(code=code).first() or services.fonds_create(
+            actor=None,
+            code=code,
+            name=name or f"{creator.name}民委员会",
+            creating_unit=creator,
+            custodian_unit=keeper,
+            start_year=years.start,
+            end_year=years.stop - 1,
+        )
+        if Item.objects.filter(fonds=fonds).exists():
+            continue
+        _bulk_items(rng, fonds, creator, ws, periods, orgs, count, years)
+        _bulk_items(rng, fonds, creator, photos, periods, [""], count // 10, years, PHOTO_TITLES)
+    return {"fonds": Fonds.objects.count(), "items": Item.objects.count()}
+
+
+def _bulk_items(rng, fonds, creator, category, periods, orgs, count, years, templates=None) -> None:
+    place = creator.name
+    templates = templates or (TITLES if creator.is_village else GOV_TITLES)
+    template = codes.template_for(fonds, category.pk)
+    numbers: dict[tuple, int] = defaultdict(int)
+    now = timezone.now()
+    batch: list[Item] = []
+    per_year = max(1, count // len(years))
+    for year in years:
+        titles = _titles(rng, place, year, templates)
+        for _ in range(per_year):
+            retention = periods[rng.choices(list(RETENTION_WEIGHTS), weights=list(RETENTION_WEIGHTS.values()))[0]]
+            org = rng.choice(orgs)
+            key = (year, retention.code, org)
+            numbers[key] += 1
+            item = Item(
+                fonds=fonds,
+                category=category,
+                year=year,
+                retention=retention,
+                org_code=org,
+                number=numbers[key],
+                title=next(titles),
+                responsible=fonds.name,
+                doc_number=f"{place[:2]}{'政' if org else '委'}〔{year}〕{numbers[key]}号"
+                if rng.random() < 0.6
+                else "",
+                date=f"{year}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}",
+                page_count=rng.randint(1, 30),
+                open_status=OpenStatus.OPEN if year <= 2000 else OpenStatus.UNREVIEWED,
+                status=RecordStatus.FILED,
+                filed_at=now,
+                creating_unit_id=fonds.creating_unit_id,
+                custodian_unit_id=fonds.custodian_unit_id,
+                box=f"{numbers[key] // 20 + 1:04d}",
+            )
+            item.reference_code = codes.build_code(
+                template,
+                fonds=fonds.code,
+                category=category.code,
+                year=year,
+                retention=retention.code,
+                org=org,
+                number=item.number,
+            )
+            item.search_text = services.search_text_for(item)
+            batch.append(item)
+            if len(batch) >= 2000:
+                Item.objects.bulk_create(batch)
+                batch = []
+    Item.objects.bulk_create(batch)
+    for (year, retention_code, org), last in numbers.items():
+        probe = Item(fonds=fonds, category=category, year=year, retention=periods[retention_code], org_code=org)
+        services.raise_counter(codes.class_key(probe), last)
