@@ -20,6 +20,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": _("Fonds"), "url": reverse("holdings:fonds-list"), "icon": "archive"})
         items.append({"label": _("Items"), "url": reverse("holdings:item-list"), "icon": "search"})
         items.append({"label": _("Statistics"), "url": reverse("holdings:statistics"), "icon": "bar-chart"})
+    if user_can(user, "holdings", Action.ADD):
+        items.append({"label": _("Import"), "url": reverse("holdings:import-new"), "icon": "upload"})
     if user_can(user, "unit", Action.VIEW):
         items.append({"label": _("Unit network"), "url": reverse("villages:unit-list"), "icon": "diagram-3"})
     if user_can(user, "role_assignment", Action.VIEW):

@@ -81,7 +81,6 @@ class ItemForm(BootstrapFormMixin, forms.ModelForm):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = _("Filed: changing this needs a renumbering.")
 
-
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         try:

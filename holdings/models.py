@@ -228,8 +228,6 @@ class RecordStatus(models.TextChoices):
     DESTROYED = "destroyed", _("Destroyed")
 
 
-
-
 class CatalogueRecord(models.Model):
     """Fields shared by volumes and items: the DA/T 22 catalogue fields and DA/T 18 controls."""
 

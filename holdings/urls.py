@@ -13,4 +13,8 @@ urlpatterns = [
     path("items/<int:pk>/edit/", views.item_update, name="item-update"),
     path("items/export/<str:fmt>/", views.item_export, name="item-export"),
     path("statistics/", views.statistics, name="statistics"),
+    path("imports/", views.import_new, name="import-new"),
+    path("imports/<int:pk>/", views.import_detail, name="import-detail"),
+    path("imports/<int:pk>/commit/", views.import_commit, name="import-commit"),
+    path("imports/<int:pk>/report/", views.import_report, name="import-report"),
 ]

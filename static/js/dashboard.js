@@ -5,11 +5,13 @@
   document.querySelectorAll("canvas.dashboard-chart").forEach(function (canvas) {
     var data = JSON.parse(canvas.nextElementSibling.textContent);
     var round = data.type === "doughnut" || data.type === "pie";
-    var dataset = { data: data.values, backgroundColor: round ? palette : palette[0], borderColor: palette[0] };
-    new Chart(canvas, {
-      type: data.type,
-      data: { labels: data.labels, datasets: [dataset] },
-      options: { plugins: { legend: { display: round } }, maintainAspectRatio: false },
-    });
+    var dataset = {
+      data: data.values,
+      backgroundColor: round ? palette : palette[0],
+      borderColor: round ? "#fff" : palette[0],
+    };
+    var options = { plugins: { legend: { display: round } }, maintainAspectRatio: false };
+    if (!round) options.scales = { y: { beginAtZero: true, ticks: { precision: 0 } } };
+    new Chart(canvas, { type: data.type, data: { labels: data.labels, datasets: [dataset] }, options: options });
   });
 })();
