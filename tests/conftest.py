@@ -122,3 +122,12 @@ def api():
         return client
 
     return make
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker process (see tests/celery_worker.py); yields its queue name."""
+    from .celery_worker import running_worker
+
+    with running_worker() as queue:
+        yield queue

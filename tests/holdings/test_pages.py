@@ -30,7 +30,9 @@ def test_fonds_page_shows_the_arrangement_tree_with_counts(browser, world, count
     for _ in range(3):
         ItemFactory(fonds=world.archive_fonds, year=2019)
     ItemFactory(fonds=world.archive_fonds, year=2020)
-    html = browser(county_archivist).get(reverse("holdings:fonds-detail", args=[world.archive_fonds.pk])).content.decode()
+    html = (
+        browser(county_archivist).get(reverse("holdings:fonds-detail", args=[world.archive_fonds.pk])).content.decode()
+    )
     assert "2019" in html and "2020" in html
     assert "retention=Y" in html
 
@@ -62,7 +64,9 @@ def test_filing_an_item_through_the_form(browser, world, village_archivist):
 
 def test_xlsx_export_is_audited(browser, world, county_archivist):
     ItemFactory(fonds=world.archive_fonds)
-    response = browser(county_archivist).get(reverse("holdings:item-export", args=["xlsx"]), {"fonds": world.archive_fonds.pk})
+    response = browser(county_archivist).get(
+        reverse("holdings:item-export", args=["xlsx"]), {"fonds": world.archive_fonds.pk}
+    )
     assert response.status_code == 200
     assert response.content[:2] == b"PK"
     assert AuditEvent.objects.filter(action="holdings.export", actor=county_archivist).exists()
