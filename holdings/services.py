@@ -143,32 +143,30 @@ def _prepare(record: Item | Volume, actor: Any) -> None:
         raise ValidationError({"volume": _("The volume belongs to another fonds.")})
 
 
+def _record_create(
+    model: type[Item] | type[Volume], allowed: tuple[str, ...], actor: Any, file: bool, fields: dict
+) -> Any:
+    record = model(**{k: v for k, v in fields.items() if k in allowed}, created_by=actor)
+    _prepare(record, actor)
+    _require_write(actor, Action.ADD, record.custodian_unit_id)
+    record.full_clean(exclude=["search_text", "number", "reference_code", "creating_unit", "custodian_unit"])
+    if file:
+        _assign_number(record)
+    record.search_text = search_text_for(record)
+    record.save()
+    return record
+
+
 @transaction.atomic
 def item_create(*, actor: Any, file: bool = True, request: HttpRequest | None = None, **fields: Any) -> Item:
     """Catalogue an item. Filed at once (numbered, coded) unless ``file=False`` keeps a draft."""
-    item = Item(**{k: v for k, v in fields.items() if k in ITEM_FIELDS}, created_by=actor)
-    _prepare(item, actor)
-    _require_write(actor, Action.ADD, item.custodian_unit_id)
-    item.full_clean(exclude=["search_text", "number", "reference_code", "creating_unit", "custodian_unit"])
-    if file:
-        _assign_number(item)
-    item.search_text = search_text_for(item)
-    item.save()
-    return item
+    return _record_create(Item, ITEM_FIELDS, actor, file, fields)
 
 
 @transaction.atomic
 def volume_create(*, actor: Any, file: bool = True, request: HttpRequest | None = None, **fields: Any) -> Volume:
     """Catalogue a volume (案卷), numbered within its class like items."""
-    volume = Volume(**{k: v for k, v in fields.items() if k in VOLUME_FIELDS}, created_by=actor)
-    _prepare(volume, actor)
-    _require_write(actor, Action.ADD, volume.custodian_unit_id)
-    volume.full_clean(exclude=["search_text", "number", "reference_code", "creating_unit", "custodian_unit"])
-    if file:
-        _assign_number(volume)
-    volume.search_text = search_text_for(volume)
-    volume.save()
-    return volume
+    return _record_create(Volume, VOLUME_FIELDS, actor, file, fields)
 
 
 @transaction.atomic
