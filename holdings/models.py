@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from archives_site.scoping import ScopedQuerySet, ScopePolicy
 from villages.models import Unit
+from villages.roles import HOLDINGS
 
 from .dates import validate_catalogue_date
-from villages.roles import HOLDINGS
 
 
 class Arrangement(models.TextChoices):
