@@ -20,10 +20,10 @@ from archives_site.search import filter_matching
 from archives_site.viewmixins import ScopedViewMixin
 from villages.roles import HOLDINGS
 
-from . import selectors, services
+from . import exports, selectors, services
 from .filtersets import ItemFilterSet
 from .forms import ItemFilterForm, ItemForm
-from .models import Fonds, ImportJob, ImportStatus, Item, OpenStatus
+from .models import Fonds, ImportJob, ImportStatus, Item, OpenStatus, RetentionPeriod
 
 PAGE_SIZE = 50
 
@@ -173,8 +173,6 @@ def item_update(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def item_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The filtered, searched item list as XLSX, CSV or the printable PDF catalogue. Audited."""
-    from . import exports
-
     _require_holdings(request.user)
     qs, _form = _filtered_items(request)
     items = (
@@ -203,9 +201,10 @@ def item_export(request: HttpRequest, fmt: str) -> HttpResponse:
             messages.error(request, _("Choose a fonds first: the printed catalogue is made per fonds."))
             return redirect(f"{request.path.rsplit('/export', 1)[0]}/?{request.GET.urlencode()}")
         fonds = get_object_or_404(Fonds.objects.restrict(request.user, Action.VIEW), pk=fonds_id)
-        heading = {}
-        if request.GET.get("year"):
-            heading["year"] = request.GET["year"]
+        heading = {"year": request.GET.get("year", ""), "org": request.GET.get("org_code", "")}
+        if request.GET.get("retention"):
+            period = RetentionPeriod.objects.filter(code=request.GET["retention"]).first()
+            heading["retention"] = period.name if period else ""
         pdf = exports.catalogue_pdf(items=items.iterator(chunk_size=2000), fonds=fonds, heading=heading or None)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="catalogue-{fonds.code}-{stamp}.pdf"'
