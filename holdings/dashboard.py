@@ -2,16 +2,19 @@
 
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from archives_site.scoping import Action, user_can
+from archives_site.search import count_rows
 from villages.roles import HOLDINGS
 
 from . import selectors
 from .models import Fonds, Item
+from .selectors import STATISTICS_CACHE_SECONDS
 
 
 def holdings_panel(request: HttpRequest) -> dict[str, Any] | None:
@@ -19,12 +22,17 @@ def holdings_panel(request: HttpRequest) -> dict[str, Any] | None:
     if not user_can(request.user, HOLDINGS, Action.VIEW):
         return None
     items = selectors.visible(Item, user=request.user).exclude(status="withdrawn")
-    by_category = list(items.values("category__code").annotate(n=Count("id")).order_by("-n")[:8])
+    total, estimated = count_rows(items)
+    by_category = cache.get_or_set(
+        f"dashboard:holdings:{request.user.pk}",
+        lambda: list(items.values("category__code").annotate(n=Count("id")).order_by("-n")[:8]),
+        timeout=STATISTICS_CACHE_SECONDS,
+    )
     return {
         "title": _("Holdings in my reach"),
         "figures": [
             {"label": _("Fonds"), "value": selectors.visible(Fonds, user=request.user).count()},
-            {"label": _("Items"), "value": items.count()},
+            {"label": _("Items (approx.)") if estimated else _("Items"), "value": total},
             {
                 "label": _("Catalogued this year"),
                 "value": items.filter(created_at__year=timezone.localdate().year).count(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, QuerySet, Sum
 
 from archives_site.scoping import Action, user_scope
@@ -81,8 +82,18 @@ def fonds_tree(*, user: Any, fonds: Fonds) -> list[dict[str, Any]]:
     return tree
 
 
+# Statistics group millions of rows: computed at most this often per user.
+STATISTICS_CACHE_SECONDS = 300
+
+
 def holdings_statistics(*, user: Any) -> dict[str, list[dict[str, Any]]]:
-    """Items in reach by category, year, retention, open status and custodian."""
+    """Items in reach by category, year, retention, open status and custodian (cached briefly)."""
+    return cache.get_or_set(
+        f"statistics:holdings:{user.pk}", lambda: _holdings_statistics(user), timeout=STATISTICS_CACHE_SECONDS
+    )
+
+
+def _holdings_statistics(user: Any) -> dict[str, list[dict[str, Any]]]:
     items = visible(Item, user=user).exclude(status="withdrawn")
 
     def grouped(*fields: str, order: str | None = None) -> list[dict[str, Any]]:
@@ -99,6 +110,12 @@ def holdings_statistics(*, user: Any) -> dict[str, list[dict[str, Any]]]:
 
 def annual_statistics(*, user: Any, year: int) -> dict[str, Any]:
     """The figures of the yearly holdings report (档案馆年报): totals and what this year added."""
+    return cache.get_or_set(
+        f"statistics:annual:{user.pk}:{year}", lambda: _annual_statistics(user, year), timeout=STATISTICS_CACHE_SECONDS
+    )
+
+
+def _annual_statistics(user: Any, year: int) -> dict[str, Any]:
     items = visible(Item, user=user).exclude(status="withdrawn")
     volumes = visible(Volume, user=user).exclude(status="withdrawn")
     fonds = visible(Fonds, user=user)
