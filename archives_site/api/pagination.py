@@ -21,7 +21,7 @@ class SearchPagination(pagination.BasePagination):
     ``count`` and ``count_is_estimate``: exact where cheap, otherwise an estimate ("约 N 条").
     """
 
-    page_size = 50
+    page_size = 20
     max_page_size = 200
 
     def paginate_queryset(self, queryset, request, view=None):

@@ -125,3 +125,34 @@ class ItemSerializer(CatalogueRecordSerializer):
         fields = [*CatalogueRecordSerializer.COMMON, "volume", "doc_number", "date", "date_researched", "display_date"]
         read_only_fields = CatalogueRecordSerializer.READ_ONLY
         validators: list = []  # numbers are unique by construction (numbering service + DB constraints)
+
+
+class ItemListSerializer(serializers.ModelSerializer):
+    """The lighter row of item lists (the detail has every field)."""
+
+    fonds_code = serializers.CharField(source="fonds.code", read_only=True)
+    category = serializers.CharField(source="category.code", read_only=True)
+    retention = serializers.CharField(source="retention.code", read_only=True)
+
+    class Meta:
+        model = Item
+        fields = [
+            "id",
+            "reference_code",
+            "fonds",
+            "fonds_code",
+            "category",
+            "year",
+            "retention",
+            "number",
+            "title",
+            "responsible",
+            "doc_number",
+            "date",
+            "date_researched",
+            "page_count",
+            "classification",
+            "open_status",
+            "status",
+        ]
+        read_only_fields = fields

@@ -14,7 +14,7 @@ from villages.roles import HOLDINGS
 from .. import selectors, services
 from ..filtersets import FondsFilterSet, ItemFilterSet, VolumeFilterSet
 from ..models import Category, Fonds, Item, Volume
-from .serializers import CategorySerializer, FondsSerializer, ItemSerializer, VolumeSerializer
+from .serializers import CategorySerializer, FondsSerializer, ItemListSerializer, ItemSerializer, VolumeSerializer
 
 
 class HoldingsReader(permissions.BasePermission):
@@ -55,9 +55,16 @@ class CatalogueRecordViewSet(ScopedModelViewSet):
     pagination_class = SearchPagination
     http_method_names = ["get", "post", "put", "patch", "head", "options"]  # filed records are never deleted
 
+    list_serializer_class: Any = None
+
     def get_queryset(self) -> Any:
         qs = selectors.visible(self.queryset.model, user=self.request.user)
-        return qs.select_related("fonds", "category", "retention")
+        return qs.select_related("fonds", "category", "retention").defer("search_text")
+
+    def get_serializer_class(self) -> Any:
+        if self.action == "list" and self.list_serializer_class is not None:
+            return self.list_serializer_class
+        return super().get_serializer_class()
 
     def retrieve(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         record = self.get_object()
@@ -92,6 +99,7 @@ class ItemViewSet(CatalogueRecordViewSet):
 
     queryset = Item.objects.all()
     serializer_class = ItemSerializer
+    list_serializer_class = ItemListSerializer
     filterset_class = ItemFilterSet
 
     def save_new(self, serializer: Any) -> Item:
