@@ -13,9 +13,10 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
+from archives_site.bulk import indexes_suspended
 from holdings import codes, demo, services
 from holdings.models import Category, Fonds, Item, RetentionPeriod
 from villages import services as unit_services
@@ -167,33 +168,18 @@ def copy_items(items: Iterator[Item], table: str = "holdings_item") -> int:
     return count
 
 
-def _secondary_indexes() -> list[tuple[str, str]]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname "
-            "JOIN pg_index x ON x.indexrelid = c.oid WHERE i.tablename = 'holdings_item' AND NOT x.indisunique"
-        )
-        return cursor.fetchall()
-
-
 def load(rows: int) -> dict[str, float]:
     """Empty the item table and load ``rows`` generated items; indexes rebuilt after the COPY."""
     timings: dict[str, float] = {}
     _county, fonds = ensure_network()
-    indexes = _secondary_indexes()
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE holdings_item CASCADE")
         cursor.execute("DELETE FROM holdings_numbercounter")
-        for name, _definition in indexes:
-            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
-    start = time.perf_counter()
-    copied = copy_items(item_rows(rows, fonds))
-    timings["generate_and_copy_s"] = time.perf_counter() - start
-    start = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '1GB'")
-        for _name, definition in indexes:
-            cursor.execute(definition)
+    with transaction.atomic(), indexes_suspended("holdings_item"):
+        start = time.perf_counter()
+        copied = copy_items(item_rows(rows, fonds))
+        timings["generate_and_copy_s"] = time.perf_counter() - start
+        start = time.perf_counter()
     timings["indexes_s"] = time.perf_counter() - start
     start = time.perf_counter()
     with connection.cursor() as cursor:

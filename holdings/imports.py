@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from archives_site.audit import audit_record
+from archives_site.bulk import indexes_suspended, worth_suspending
 from archives_site.scoping import Action, user_scope
 from villages.roles import HOLDINGS
 
@@ -114,6 +115,7 @@ _DOTS = str.maketrans({"・": "·", "•": "·", "‧": "·", "∙": "·"})
 _HEADER_NOISE = re.compile(r"[\s_*()（）]")
 _WHOLE = re.compile(r"\d+")
 _YEAR = re.compile(r"(\d{4})年?")
+_UNDECODED = re.compile("[\udc80-\udcff]")
 
 
 class Refused(Exception):
@@ -153,6 +155,7 @@ class ParsedRow:
     classification: str
     open_status: str
     note: str
+    renumbered: bool = False  # its given 档号 did not match: kept as 原档号, numbered anew
 
     @property
     def class_tuple(self) -> tuple[int, int, int, str]:
@@ -278,7 +281,11 @@ def _open_table(job: ImportJob) -> Iterator[tuple[list[Any], Iterator[tuple[int,
             raise Refused(_("Old .xls workbooks cannot be read. Save the file as .xlsx or CSV."))
         else:
             job.encoding = detect_encoding(head, complete=len(head) < SNIFF_BYTES)
-            yield _split_header(_csv_rows(raw, job.encoding, head))
+            rows = _csv_rows(raw, job.encoding, head)
+            try:
+                yield _split_header(rows)
+            finally:
+                rows.close()  # detaches the text layer while the file is still open
 
 
 def _split_header(rows: Iterator[tuple[int, Sequence[Any]]]) -> tuple[list[Any], Iterator[tuple[int, Sequence[Any]]]]:
@@ -308,16 +315,19 @@ def _xlsx_rows(raw: IO[bytes]) -> Iterator[Iterator[tuple[int, Sequence[Any]]]]:
 def _csv_rows(raw: IO[bytes], encoding: str, head: bytes) -> Iterator[tuple[int, Sequence[Any]]]:
     first_line = head.split(b"\n", 1)[0]
     delimiter = "\t" if b"\t" in first_line and b"," not in first_line else ","
-    text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+    # Undecodable bytes become lone surrogates, found row by row: the message names the row.
+    text = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
     line = 0
     try:
         for line, cells in enumerate(csv.reader(text, delimiter=delimiter), start=1):
+            if any(_UNDECODED.search(cell) for cell in cells):
+                raise Refused(
+                    _(
+                        "Row %(row)s is not %(encoding)s text like the rows before it. Save the whole file in one encoding."
+                    )
+                    % {"row": line, "encoding": encoding}
+                )
             yield line, cells
-    except UnicodeDecodeError as exc:
-        raise Refused(
-            _("After row %(row)s the file is no longer %(encoding)s text. Save the whole file in one encoding.")
-            % {"row": line, "encoding": encoding}
-        ) from exc
     except csv.Error as exc:
         raise Refused(_("Row %(row)s cannot be read as CSV: %(error)s") % {"row": line + 1, "error": exc}) from exc
     finally:
@@ -539,10 +549,10 @@ class RowParser:
 
     def _check_given_code(self, row: ParsedRow, given: str, legacy_code: str | None, raw: str, error: Any) -> None:
         """The given 档号 must be what the template builds from the row's own columns."""
-        built = set()
+        built: list[str] = []  # the current form first; a legacy record's code may show its old retention
         if row.number is not None:
             for retention_code in filter(None, (row.retention.code, legacy_code)):
-                built.add(
+                built.append(
                     codes.build_code(
                         self.template(row.category.pk),
                         fonds=self.fonds.code,
@@ -564,7 +574,7 @@ class RowParser:
                     _("The 档号 is to be kept as the original code, but this row already has another 原档号."),
                     _("Correct the 档号 so that it matches the row, or clear 原档号."),
                 )
-            row.original_code, row.number = given, None
+            row.original_code, row.number, row.renumbered = given, None, True
             return
         if row.number is None:
             error(
@@ -577,7 +587,7 @@ class RowParser:
             error(
                 "reference_code",
                 raw,
-                _("The 档号 does not match the row's own columns: they make %(code)s.") % {"code": min(built)},
+                _("The 档号 does not match the row's own columns: they make %(code)s.") % {"code": built[0]},
                 _(
                     "Correct 档号 or the columns it is made of (年度, 保管期限, 机构问题, 件号), or choose to keep "
                     "given codes as original codes and renumber."
@@ -601,7 +611,7 @@ class Checked:
 
     total: int
     classes: dict[tuple[int, int, int, str], ClassStats]
-    columns: Columns
+    warning: str  # unknown columns, repeated in the final message
 
 
 class _Report:
@@ -664,7 +674,7 @@ def _check(job: ImportJob) -> Checked | None:
         return None
     message = _("No problems found in %(rows)s rows.") % {"rows": total}
     _finish_check(job, report, total, ImportStatus.CHECKED, _join(message, warning))
-    return Checked(total=total, classes=classes, columns=columns)
+    return Checked(total=total, classes=classes, warning=warning)
 
 
 def _join(*parts: str) -> str:
@@ -678,12 +688,20 @@ def _finish_check(job: ImportJob, report: _Report, total: int, status: str, mess
     job.status, job.message = status, message
     if status != ImportStatus.CHECKED or job.dry_run:
         job.finished_at = timezone.now()
-    job.save()
+    _save_unless_done(
+        job, "report", "encoding", "total_rows", "processed_rows", "error_count", "errors_preview", "status", "message"
+    )
 
 
 def _finish(job: ImportJob, status: str, message: str) -> None:
     job.status, job.message, job.finished_at = status, message, timezone.now()
-    ImportJob.objects.filter(pk=job.pk).update(status=status, message=message, finished_at=job.finished_at)
+    _save_unless_done(job, "status", "message")
+
+
+def _save_unless_done(job: ImportJob, *fields: str) -> None:
+    """Never overwrite a job another delivery of the task has imported meanwhile."""
+    values = {name: getattr(job, name) for name in (*fields, "finished_at")}
+    ImportJob.objects.filter(pk=job.pk).exclude(status=ImportStatus.DONE).update(**values)
 
 
 def _batches(rows: Iterator[tuple[int, Sequence[Any]]]) -> Iterator[list[tuple[int, Sequence[Any]]]]:
@@ -794,11 +812,12 @@ def _commit(job: ImportJob, checked: Checked) -> None:
         next_numbers, keys = _lock_classes(job, checked)
         imported_max: dict[tuple[int, int, int, str], int] = {}
         renumbered = 0
-        with _open_table(job) as (header, rows):
+        bulk = worth_suspending(Item._meta.db_table, checked.total)
+        with indexes_suspended(Item._meta.db_table, enabled=bulk), _open_table(job) as (header, rows):
             parser = RowParser(job, _map_columns(header))
-            writer = _CopyWriter() if connection.vendor == "postgresql" else _BulkWriter()
+            record = _record(job)
+            writer = _CopyWriter(record) if connection.vendor == "postgresql" else _BulkWriter()
             for batch in _batches(rows):
-                items = []
                 for line, cells in batch:
                     row, errors = parser.parse(line, cells)
                     if row is None:  # the file or the catalogue changed since the check
@@ -806,10 +825,14 @@ def _commit(job: ImportJob, checked: Checked) -> None:
                     if row.number is None:
                         row.number = next_numbers[row.class_tuple]
                         next_numbers[row.class_tuple] += 1
-                        renumbered += bool(row.original_code and not row.reference_code)
+                        renumbered += row.renumbered
                     imported_max[row.class_tuple] = max(imported_max.get(row.class_tuple, 0), row.number)
-                    items.append(_item(job, parser, row))
-                writer.write(items)
+                    _fill(record, parser, row)
+                    writer.add(record)
+                writer.flush()
+            if bulk:  # CREATE INDEX refuses to run while the rows' deferred FK checks are pending
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for class_tuple, number in imported_max.items():
             services.raise_counter(keys[class_tuple], number)
         audit_record(
@@ -825,7 +848,8 @@ def _commit(job: ImportJob, checked: Checked) -> None:
             },
         )
         job.status, job.imported_count, job.processed_rows = ImportStatus.DONE, checked.total, checked.total
-        job.message = _("%(rows)s items imported into %(fonds)s.") % {"rows": checked.total, "fonds": job.fonds.code}
+        message = _("%(rows)s items imported into %(fonds)s.") % {"rows": checked.total, "fonds": job.fonds.code}
+        job.message = _join(message, checked.warning)
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "imported_count", "processed_rows", "message", "finished_at"])
 
@@ -860,25 +884,36 @@ def _lock_classes(
     return next_numbers, keys
 
 
-def _item(job: ImportJob, parser: RowParser, row: ParsedRow) -> Item:
+# Set per row; every other column is the same for all items of a job.
+ROW_FIELDS = (
+    "category_id",
+    "year",
+    "retention_id",
+    "org_code",
+    "number",
+    "reference_code",
+    "original_code",
+    "title",
+    "responsible",
+    "doc_number",
+    "date",
+    "date_researched",
+    "page_count",
+    "classification",
+    "open_status",
+    "note",
+    "search_text",
+)
+COPIED_FIELDS = [
+    name for name in ROW_FIELDS if name not in ("category_id", "retention_id", "reference_code", "search_text")
+]
+
+
+def _record(job: ImportJob) -> Item:
+    """The unsaved item each row is written into in turn (one instance: rows are many)."""
     fonds, now = job.fonds, timezone.now()
-    item = Item(
+    return Item(
         fonds=fonds,
-        category=row.category,
-        year=row.year,
-        retention=row.retention,
-        org_code=row.org_code,
-        number=row.number,
-        original_code=row.original_code,
-        title=row.title,
-        responsible=row.responsible,
-        doc_number=row.doc_number,
-        date=row.date,
-        date_researched=row.date_researched,
-        page_count=row.page_count,
-        classification=row.classification,
-        open_status=row.open_status,
-        note=row.note,
         status=RecordStatus.FILED,
         creating_unit_id=fonds.creating_unit_id,
         custodian_unit_id=fonds.custodian_unit_id,
@@ -887,45 +922,71 @@ def _item(job: ImportJob, parser: RowParser, row: ParsedRow) -> Item:
         updated_at=now,
         filed_at=now,
     )
-    item.reference_code = row.reference_code or codes.build_code(
+
+
+def _fill(record: Item, parser: RowParser, row: ParsedRow) -> None:
+    """Write one checked row into ``record``: its values, its 档号 and its search text."""
+    record.category, record.retention = row.category, row.retention
+    for name in COPIED_FIELDS:
+        setattr(record, name, getattr(row, name))
+    record.reference_code = row.reference_code or codes.build_code(
         parser.template(row.category.pk),
-        fonds=fonds.code,
+        fonds=parser.fonds.code,
         category=row.category.code,
         year=row.year,
         retention=row.retention.code,
         org=row.org_code,
         number=row.number,  # type: ignore[arg-type]
     )
-    item.search_text = services.search_text_for(item)
-    return item
+    record.search_text = services.search_text_for(record)
 
 
 class _BulkWriter:
-    def write(self, items: list[Item]) -> None:
-        Item.objects.bulk_create(items, batch_size=BATCH_ROWS)
+    """Other databases (the embedded SQLite trial): ``bulk_create`` a batch at a time."""
+
+    def __init__(self) -> None:
+        self.items: list[Item] = []
+        self.names = [f.attname for f in Item._meta.concrete_fields if not f.primary_key]
+
+    def add(self, record: Item) -> None:
+        self.items.append(Item(**{name: getattr(record, name) for name in self.names}))
+
+    def flush(self) -> None:
+        Item.objects.bulk_create(self.items, batch_size=BATCH_ROWS)
+        self.items = []
 
 
 class _CopyWriter:
-    """``COPY holdings_item FROM STDIN`` one batch at a time, in the caller's transaction."""
+    """``COPY holdings_item FROM STDIN`` a batch at a time, in the caller's transaction."""
 
-    def __init__(self) -> None:
-        self.fields = [f for f in Item._meta.concrete_fields if not f.primary_key]
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
+    def __init__(self, record: Item) -> None:
+        fields = [f for f in Item._meta.concrete_fields if not f.primary_key]
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         self.sql = f"COPY {Item._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv)"
+        # Each column is the row's value or a constant, formatted once here.
+        self.parts: list[str | None] = [
+            None if f.attname in ROW_FIELDS else _copy_value(f.get_db_prep_save(getattr(record, f.attname), connection))
+            for f in fields
+        ]
+        self.row_names = [f.attname for f in fields if f.attname in ROW_FIELDS]
+        if set(self.row_names) != set(ROW_FIELDS):  # a renamed field must not lose a column silently
+            raise LookupError(f"Item has no field(s) {set(ROW_FIELDS) - set(self.row_names)}")
+        self.buffer = io.StringIO()
 
-    def write(self, items: list[Item]) -> None:
-        buffer = io.StringIO()
-        for item in items:
-            values = (f.get_db_prep_save(getattr(item, f.attname), connection) for f in self.fields)
-            buffer.write(",".join(_copy_value(value) for value in values))
-            buffer.write("\n")
-        buffer.seek(0)
+    def add(self, record: Item) -> None:
+        values = iter([_copy_value(getattr(record, name)) for name in self.row_names])
+        self.buffer.write(",".join(part if part is not None else next(values) for part in self.parts))
+        self.buffer.write("\n")
+
+    def flush(self) -> None:
+        self.buffer.seek(0)
         with connection.cursor() as cursor:
             if hasattr(cursor.cursor, "copy_expert"):  # psycopg2
-                cursor.copy_expert(self.sql, buffer)
+                cursor.copy_expert(self.sql, self.buffer)
             else:  # psycopg 3
                 with cursor.cursor.copy(self.sql) as copy:
-                    copy.write(buffer.getvalue())
+                    copy.write(self.buffer.getvalue())
+        self.buffer = io.StringIO()
 
 
 def _copy_value(value: Any) -> str:

@@ -7,7 +7,7 @@ from celery import shared_task
 from . import imports
 
 
-@shared_task(acks_late=True, queue="default")
+@shared_task(acks_late=True)  # queue: CELERY_TASK_DEFAULT_QUEUE ("default")
 def import_run(job_id: int) -> None:
     """Check and (unless a dry run) import a spreadsheet; safe to redeliver (see the service)."""
     imports.import_run(job_id=job_id)
