@@ -125,9 +125,11 @@ def api():
 
 
 @pytest.fixture
-def celery_worker(transactional_db):
-    """A real Celery worker process (see tests/celery_worker.py); yields its queue name."""
+def celery_worker(transactional_db, settings, tmp_path):
+    """A real Celery worker process (see tests/celery_worker.py) sharing the test's database,
+    broker and a fresh MEDIA_ROOT; yields its queue name."""
     from .celery_worker import running_worker
 
+    settings.MEDIA_ROOT = tmp_path / "media"
     with running_worker() as queue:
         yield queue

@@ -469,3 +469,23 @@ def test_a_large_first_load_rebuilds_the_search_indexes_and_stays_searchable(
     assert job.status == ImportStatus.DONE, job.message
     assert sorted(bulk.secondary_indexes("holdings_item")) == before
     assert len(search_ids(Item.objects.all(), "堃山村", page_size=50).ids) == 30
+
+
+def test_a_large_load_rebuilds_the_search_indexes_and_still_finds_the_items(
+    village_archivist, world, django_capture_on_commit_callbacks, monkeypatch
+):
+    from archives_site.bulk import secondary_indexes
+
+    indexes_before = sorted(secondary_indexes("holdings_item"))
+    monkeypatch.setattr(imports, "worth_suspending", lambda table, rows: True)  # as for a county's first load
+
+    job = run_import(
+        village_archivist,
+        world.village_a1_fonds,
+        csv_file([row(1, "关于修建青石村文化礼堂的请示"), row(2)]),
+        django_capture_on_commit_callbacks,
+    )
+
+    assert job.status == ImportStatus.DONE, job.message
+    assert sorted(secondary_indexes("holdings_item")) == indexes_before
+    assert len(search_ids(Item.objects.all(), "文化礼堂").ids) == 1
