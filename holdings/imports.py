@@ -830,9 +830,6 @@ def _commit(job: ImportJob, checked: Checked) -> None:
                     _fill(record, parser, row)
                     writer.add(record)
                 writer.flush()
-            if bulk:  # CREATE INDEX refuses to run while the rows' deferred FK checks are pending
-                with connection.cursor() as cursor:
-                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for class_tuple, number in imported_max.items():
             services.raise_counter(keys[class_tuple], number)
         audit_record(

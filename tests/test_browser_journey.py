@@ -1,36 +1,12 @@
 """A real browser journey in Debian's Chromium (Playwright drives /usr/bin/chromium; nothing is downloaded)."""
 
-from pathlib import Path
-
 import pytest
 
+from tests.conftest import ARTIFACTS
 from tests.factories import PASSWORD
 
 # Transactional (the live server reads what the test wrote); restore the seeded reference data after.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        # An English-speaking browser: the UI must still come up in Chinese by default.
-        context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-        yield context.new_page()
-        browser.close()
 
 
 def test_village_archivist_logs_in_sees_chinese_dashboard_switches_to_english_and_logs_out(
