@@ -53,32 +53,37 @@ def record_search(qs: QuerySet, *, q: str | None, page_size: int, after_id: int 
 
 
 def fonds_tree(*, user: Any, fonds: Fonds) -> list[dict[str, Any]]:
-    """Counts of a fonds' items by category → year → retention, for the fonds tree (one GROUP BY)."""
-    rows = (
-        visible(Item, user=user)
-        .filter(fonds=fonds)
-        .values("category_id", "category__code", "category__name", "year", "retention__code", "retention__name")
-        .annotate(n=Count("id"))
-        .order_by("category__sort_order", "category__code", "-year", "retention__sort_order")
-    )
+    """A fonds' volumes and items counted by category → year → retention (one GROUP BY each,
+    on the class index, so a fonds of 100k items stays fast)."""
+    keys = ("category_id", "category__code", "category__name", "year", "retention__code", "retention__name")
+    order = ("category__sort_order", "category__code", "-year", "retention__sort_order")
+    counts: dict[tuple, dict[str, int]] = {}
+    for model, label in ((Volume, "volumes"), (Item, "n")):
+        rows = visible(model, user=user).filter(fonds=fonds).values(*keys).annotate(count=Count("id")).order_by(*order)
+        for row in rows:
+            counts.setdefault(tuple(row[k] for k in keys), {"n": 0, "volumes": 0})[label] = row["count"]
     tree: list[dict[str, Any]] = []
-    for row in rows:
-        if not tree or tree[-1]["category_id"] != row["category_id"]:
+    for key in sorted(counts, key=lambda k: (k[1], -k[3], k[4])):
+        category_id, category_code, category_name, year_value, retention_code, retention_name = key
+        n, volumes = counts[key]["n"], counts[key]["volumes"]
+        if not tree or tree[-1]["category_id"] != category_id:
             tree.append(
                 {
-                    "category_id": row["category_id"],
-                    "label": f"{row['category__code']} {row['category__name']}",
+                    "category_id": category_id,
+                    "label": f"{category_code} {category_name}",
                     "years": [],
                     "n": 0,
+                    "volumes": 0,
                 }
             )
         category = tree[-1]
-        if not category["years"] or category["years"][-1]["year"] != row["year"]:
-            category["years"].append({"year": row["year"], "retentions": [], "n": 0})
+        if not category["years"] or category["years"][-1]["year"] != year_value:
+            category["years"].append({"year": year_value, "retentions": [], "n": 0, "volumes": 0})
         year = category["years"][-1]
-        year["retentions"].append({"code": row["retention__code"], "label": row["retention__name"], "n": row["n"]})
-        year["n"] += row["n"]
-        category["n"] += row["n"]
+        year["retentions"].append({"code": retention_code, "label": retention_name, "n": n, "volumes": volumes})
+        for node in (year, category):
+            node["n"] += n
+            node["volumes"] += volumes
     return tree
 
 

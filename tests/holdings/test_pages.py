@@ -88,3 +88,22 @@ def test_home_dashboard_shows_holdings_figures(browser, world, village_archivist
     ItemFactory(fonds=world.village_a1_fonds)
     html = browser(village_archivist).get(reverse("home")).content.decode()
     assert html.count('data-testid="dashboard-panel"') == 3
+
+
+def test_fonds_tree_counts_volumes_beside_items(browser, world, county_archivist):
+    from holdings import services
+    from tests.factories import category, retention
+
+    services.volume_create(
+        actor=None,
+        fonds=world.archive_fonds,
+        category=category("WS"),
+        retention=retention("Y"),
+        year=2019,
+        title="2019年度会议记录汇编",
+    )
+    ItemFactory(fonds=world.archive_fonds, year=2019)
+    html = (
+        browser(county_archivist).get(reverse("holdings:fonds-detail", args=[world.archive_fonds.pk])).content.decode()
+    )
+    assert "1 个案卷" in html or "1 volumes" in html
