@@ -28,5 +28,5 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {village_demo.DEMO_PASSWORD})")
         for login in village_demo.DEMO_LOGINS:
-            self.stdout.write(f"  {login.username:<10} {login.role.label!s:<24} {login.full_name}")
+            self.stdout.write(f"  {login.username:<10} {login.role.label}（{login.full_name}）")
         self.stdout.write("")
