@@ -20,9 +20,9 @@ from archives_site.search import filter_matching
 from archives_site.viewmixins import ScopedViewMixin
 from villages.roles import HOLDINGS
 
-from . import exports, selectors, services
+from . import exports, imports, selectors, services
 from .filtersets import ItemFilterSet
-from .forms import ItemFilterForm, ItemForm
+from .forms import ImportForm, ItemFilterForm, ItemForm
 from .models import Fonds, ImportJob, ImportStatus, Item, OpenStatus, RetentionPeriod
 
 PAGE_SIZE = 50
@@ -268,9 +268,6 @@ def statistics(request: HttpRequest) -> HttpResponse:
 @login_required
 def import_new(request: HttpRequest) -> HttpResponse:
     """Upload a spreadsheet: it is always checked in full first; nothing is written yet."""
-    from . import imports
-    from .forms import ImportForm
-
     _require_holdings(request.user, Action.ADD)
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -302,8 +299,6 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
     """Import a checked file for real: all rows or none."""
-    from . import imports
-
     if request.method != "POST":
         return redirect("holdings:import-detail", pk=pk)
     job = _job(request, pk, Action.ADD)
