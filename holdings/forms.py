@@ -117,3 +117,12 @@ class ImportForm(BootstrapFormMixin, forms.Form):
         elif not name.endswith(".csv"):
             raise forms.ValidationError(_("Upload an .xlsx or .csv file."))
         return upload
+
+
+class RenumberForm(BootstrapFormMixin, forms.Form):
+    """Move a filed item to another class: a new number there; the old one stays withdrawn."""
+
+    year = forms.IntegerField(label=_("Year"), min_value=1000, max_value=9999)
+    retention = forms.ModelChoiceField(label=_("Retention"), queryset=RetentionPeriod.objects.filter(is_legacy=False))
+    org_code = forms.CharField(label=_("Organisation/subject code"), max_length=16, required=False)
+    reason = forms.CharField(label=_("Reason (kept in the audit trail)"), max_length=500)

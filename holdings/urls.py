@@ -11,6 +11,7 @@ urlpatterns = [
     path("items/new/", views.item_create, name="item-create"),
     path("items/<int:pk>/", views.ItemDetailView.as_view(), name="item-detail"),
     path("items/<int:pk>/edit/", views.item_update, name="item-update"),
+    path("items/<int:pk>/renumber/", views.item_renumber, name="item-renumber"),
     path("items/export/<str:fmt>/", views.item_export, name="item-export"),
     path("statistics/", views.statistics, name="statistics"),
     path("imports/", views.import_new, name="import-new"),

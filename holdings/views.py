@@ -22,7 +22,7 @@ from villages.roles import HOLDINGS
 
 from . import exports, imports, selectors, services
 from .filtersets import ItemFilterSet
-from .forms import ImportForm, ItemFilterForm, ItemForm
+from .forms import ImportForm, ItemFilterForm, ItemForm, RenumberForm
 from .models import Fonds, ImportJob, ImportStatus, Item, OpenStatus, RetentionPeriod
 
 PAGE_SIZE = 50
@@ -167,6 +167,34 @@ def item_update(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Saved."))
             return redirect("holdings:item-detail", pk=pk)
     return render(request, "holdings/item_form.html", {"form": form, "item": item})
+
+
+@login_required
+def item_renumber(request: HttpRequest, pk: int) -> HttpResponse:
+    """Renumber a filed item into another class (an explicit, audited action)."""
+    _require_holdings(request.user, Action.CHANGE)
+    item = get_object_or_404(Item.objects.restrict(request.user, Action.CHANGE), pk=pk)
+    form = RenumberForm(
+        request.POST or None, initial={"year": item.year, "retention": item.retention_id, "org_code": item.org_code}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            item = services.item_renumber(
+                item=item,
+                actor=request.user,
+                request=request,
+                reason=data["reason"],
+                year=data["year"],
+                retention=data["retention"],
+                org_code=data["org_code"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Renumbered as %(code)s.") % {"code": item.reference_code})
+            return redirect("holdings:item-detail", pk=item.pk)
+    return render(request, "holdings/item_renumber.html", {"form": form, "item": item})
 
 
 @login_required

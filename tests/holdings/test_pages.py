@@ -107,3 +107,25 @@ def test_fonds_tree_counts_volumes_beside_items(browser, world, county_archivist
         browser(county_archivist).get(reverse("holdings:fonds-detail", args=[world.archive_fonds.pk])).content.decode()
     )
     assert "1 个案卷" in html or "1 volumes" in html
+
+
+def test_renumbering_from_the_item_page_is_audited(browser, world, county_archivist):
+    from archives_site.models import AuditEvent
+    from tests.factories import retention
+
+    item = ItemFactory(fonds=world.archive_fonds, year=2015)
+    client = browser(county_archivist)
+    response = client.post(
+        reverse("holdings:item-renumber", args=[item.pk]),
+        {"year": 2016, "retention": retention("Y").pk, "org_code": "BGS", "reason": "年度著录错误"},
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.reference_code == "J001-WS·2016-Y-BGS-0001"
+    assert AuditEvent.objects.get(action="item.renumber").reason == "年度著录错误"
+
+
+def test_a_village_archivist_cannot_renumber_another_villages_item(browser, world, village_archivist):
+    item = ItemFactory(fonds=world.village_b1_fonds)
+    response = browser(village_archivist).post(reverse("holdings:item-renumber", args=[item.pk]), {"year": 2016})
+    assert response.status_code == 404
