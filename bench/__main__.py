@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = "archives_bench"
+BENCH_DB = os.environ.get("BENCH_DB", "archives_bench")  # another name only to try changes on the side
 STEPS = ("search", "pages", "import")
 
 
@@ -68,6 +68,19 @@ def _lock_bench_database(url: str) -> object:
     return conn
 
 
+def _revision() -> str:
+    import subprocess
+
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head.stdout.strip() + (" with uncommitted changes" if dirty.stdout.strip() else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[1])
     parser.add_argument("--rows", type=int, default=2_000_000, help="items in the catalogue (default 2,000,000)")
@@ -99,6 +112,7 @@ def main() -> None:
     from . import generate, report
 
     started = time.perf_counter()
+    load_before = os.getloadavg()
     call_command("migrate", verbosity=0)
     dataset = generate.ensure(args.rows, rebuild_data=args.rebuild)
     sections = [generate.report(dataset)]
@@ -114,7 +128,13 @@ def main() -> None:
         from . import imports
 
         sections.append(imports.run(rows=args.import_rows, database_url=database_url))
-    sections.append(f"Whole run: {time.perf_counter() - started:.0f} s (`python -m bench --only {','.join(sorted(only))}`).\n")
+    load_after = os.getloadavg()
+    sections.append(
+        f"Whole run: {time.perf_counter() - started:.0f} s (`python -m bench --rows {args.rows} --only "
+        f"{','.join(sorted(only))}`), code {_revision()}. Load average (1/5/15 min) before "
+        f"{'/'.join(f'{x:.1f}' for x in load_before)}, after {'/'.join(f'{x:.1f}' for x in load_after)}: "
+        "other work on the machine shows up in the timings.\n"
+    )
     if args.no_report:
         print("\n".join(sections))
     else:

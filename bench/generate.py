@@ -400,7 +400,7 @@ def ensure_users() -> dict[str, tuple[Any, str]]:
 
     users = {}
     for name, (role, unit_code) in BENCH_USERS.items():
-        user, _created = get_user_model().objects.get_or_create(username=f"bench_{name}")
+        user, _created = get_user_model().objects.get_or_create(username=f"bench_{role}")
         unit = Unit.objects.get(code=unit_code)
         if not RoleAssignment.objects.filter(user=user, role=role, unit=unit).exists():
             unit_services.role_assignment_create(actor=None, user=user, role=role, unit=unit)
@@ -708,11 +708,18 @@ def _table_ddl() -> dict[str, list]:
     builds = [[name, definition] for name, definition in indexes]
     builds += [[name, indexdef] for name, kind, _d, indexdef in constraints if kind in "pu"]
     attach = [
-        [name, f'ALTER TABLE {TABLE} ADD CONSTRAINT "{name}" {"PRIMARY KEY" if kind == "p" else "UNIQUE"} USING INDEX "{name}"']
+        [
+            name,
+            f'ALTER TABLE {TABLE} ADD CONSTRAINT "{name}" {"PRIMARY KEY" if kind == "p" else "UNIQUE"} USING INDEX "{name}"',
+        ]
         for name, kind, _d, _i in constraints
         if kind in "pu"
     ]
-    foreign = [[name, f'ALTER TABLE {TABLE} ADD CONSTRAINT "{name}" {definition}'] for name, kind, definition, _i in constraints if kind == "f"]
+    foreign = [
+        [name, f'ALTER TABLE {TABLE} ADD CONSTRAINT "{name}" {definition}']
+        for name, kind, definition, _i in constraints
+        if kind == "f"
+    ]
     drops = [f'ALTER TABLE {TABLE} DROP CONSTRAINT "{name}"' for name, _k, _d, _i in constraints]
     drops += [f'DROP INDEX "{name}"' for name, _d in indexes]
     return {"builds": builds, "attach": attach, "foreign": foreign, "drops": drops}
@@ -724,8 +731,8 @@ def _merge(pending: dict[str, list] | None, present: dict[str, list]) -> dict[st
         return present
     merged: dict[str, list] = {}
     for part in ("builds", "attach", "foreign"):
-        by_name = {name: statement for name, statement in pending[part]}
-        by_name.update({name: statement for name, statement in present[part]})
+        by_name = dict(pending[part])
+        by_name.update(dict(present[part]))
         merged[part] = [[name, statement] for name, statement in by_name.items()]
     merged["drops"] = present["drops"]
     return merged
@@ -942,7 +949,9 @@ def report(dataset: dict[str, Any]) -> str:
         *[f"| {name} | {seconds:.1f} |" for name, seconds in t.items()],
         "",
         "Index builds: "
-        + ", ".join(f"{name.removeprefix('index ')} {s:.0f} s" for name, s in dataset["index_timings"].items() if s >= 1)
+        + ", ".join(
+            f"{name.removeprefix('index ')} {s:.0f} s" for name, s in dataset["index_timings"].items() if s >= 1
+        )
         + " (others < 1 s).",
         "",
         "Sizes: " + ", ".join(f"{name} {mb:,.0f} MB" for name, mb in dataset["sizes_mb"].items()) + ".",
