@@ -10,7 +10,7 @@ MANAGE := $(PY) manage.py
 # The test run talks to PostgreSQL and Redis on localhost unless told otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/archives
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
-TEST_ENV := SECRET_KEY=insecure-key-for-tests-only DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+TEST_ENV := DEBUG=0 SECRET_KEY=insecure-key-for-tests-only DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
             CELERY_TASK_ALWAYS_EAGER=1 STATIC_MANIFEST=0
 PYTEST_ARGS ?= -n auto
 
@@ -42,6 +42,8 @@ messages: $(VENV)/.run-deps
 
 run: export DEBUG = 1
 run: $(VENV)/.run-deps messages
+	@# A trial checkout: later `manage.py` commands run in the same trial mode (.env is git-ignored).
+	@[ -f .env ] || printf '# Written by make run: local trial mode. Never copy to a server.\nDEBUG=1\n' > .env
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) seed_demo
 	@echo "Open http://127.0.0.1:8000/ and log in with one of the demo logins above."
