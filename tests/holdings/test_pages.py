@@ -106,7 +106,7 @@ def test_fonds_tree_counts_volumes_beside_items(browser, world, county_archivist
     html = (
         browser(county_archivist).get(reverse("holdings:fonds-detail", args=[world.archive_fonds.pk])).content.decode()
     )
-    assert "1 个案卷" in html or "1 volumes" in html
+    assert "1 卷" in html or "1 volumes" in html
 
 
 def test_renumbering_from_the_item_page_is_audited(browser, world, county_archivist):
