@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Self
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -123,8 +123,46 @@ def instance_in_scope(instance: models.Model, user: Any, action: Action) -> bool
     return all(scope.contains(v) for v in values)
 
 
+# Stands for "the unit of this partition" in a compiled partition query (never a unit's id).
+UNIT_PLACEHOLDER = -(2**62)
+
+
+def _partition(fields: tuple[str, ...], position: int, unit_id: int, ids: list[int]) -> Q:
+    """The rows whose ``fields[position]`` is ``unit_id`` and no earlier field is in reach."""
+    part = Q(**{fields[position]: unit_id}) & unlike_earlier_fields(fields, position)
+    for earlier in fields[:position]:
+        part &= ~Q(**{f"{earlier}__in": ids})
+    return part
+
+
+def unlike_earlier_fields(fields: tuple[str, ...], position: int) -> Q:
+    """``fields[position]`` differs from every earlier field.
+
+    True of every row of a later partition (its field is in reach, the earlier ones are not), and
+    said explicitly so that PostgreSQL can use the partial indexes declared with the same
+    condition (``archives_site.search.scope_search_indexes``).
+    """
+    condition = Q()
+    for earlier in fields[:position]:
+        condition &= ~Q(**{fields[position]: F(earlier)})
+    return condition
+
+
+# Above this many (unit field, unit) pairs a scope is left to the planner as one IN filter.
+MAX_SCOPE_PARTITIONS = 64
+
+
 class ScopedQuerySet(models.QuerySet):
-    """A queryset that can be narrowed to what a user reaches. Unknown users get nothing."""
+    """A queryset that can be narrowed to what a user reaches. Unknown users get nothing.
+
+    A restricted queryset also remembers its scope as *partitions*: disjoint conditions, one per
+    (unit field, unit), whose union is the scope. Each is one equality on a ``(unit field, id)``
+    index, so :mod:`archives_site.search` can read a small scope newest-first by merging those
+    indexes instead of walking the whole table's primary key past other units' rows.
+    """
+
+    _scope_partitions: tuple[tuple[Q, tuple[int, ...]], ...] | None = None
+    _scope_node: Any = None  # the WHERE clause restrict() added, to swap it for a partition
 
     def restrict(self, user: Any, action: Action | str = Action.VIEW) -> Self:
         action = Action(action)
@@ -135,10 +173,54 @@ class ScopedQuerySet(models.QuerySet):
         if not scope.unit_ids:
             return self.none()
         ids = sorted(scope.unit_ids)
+        fields = policy.fields_for(action)
         condition = Q()
-        for field in policy.fields_for(action):
+        for field in fields:
             if action == Action.VIEW:
                 condition |= Q(**{f"{field}__in": ids})
             else:
                 condition &= Q(**{f"{field}__in": ids})
-        return self.filter(condition)
+        restricted = self.filter(condition)
+        if action == Action.VIEW and len(fields) * len(ids) <= MAX_SCOPE_PARTITIONS:
+            restricted._scope_node = restricted.query.where.children[-1]
+            restricted._scope_partitions = tuple(
+                (_partition(fields, position, UNIT_PLACEHOLDER, ids), tuple(ids)) for position in range(len(fields))
+            )
+        return restricted
+
+    def scope_partitions(self) -> list[tuple[Self, tuple[int, ...]]] | None:
+        """This queryset as disjoint partitions, one per (unit field, unit) of its scope, or None
+        when it has no useful split (no scope filter, or one of very many units).
+
+        One queryset per unit field, with ``UNIT_PLACEHOLDER`` where the unit goes, and the
+        units to put there (compiled once, not once per unit). Each has the scope's ``IN``
+        filter replaced by its partition's equalities: besides matching its own index, the
+        planner then estimates it well (the ``IN`` filter on top would be counted as a second,
+        independent condition and shrink every estimate).
+        """
+        if self._scope_partitions is None:
+            return None
+        base = self._chain()
+        children = base.query.where.children
+        for index, child in enumerate(children):
+            if child == self._scope_node:
+                del children[index]  # the partitions below are each inside the scope
+                break
+        else:  # not found (cannot happen): keep the filter, still correct
+            base = self
+        return [(base.filter(part), ids) for part, ids in self._scope_partitions]
+
+    def _clone(self) -> Self:
+        clone = super()._clone()
+        clone._scope_partitions, clone._scope_node = self._scope_partitions, self._scope_node
+        return clone
+
+    def __or__(self, other: Any) -> Self:
+        combined = super().__or__(other)
+        combined._scope_partitions = None  # the union reaches beyond the scope's partitions
+        return combined
+
+    def __xor__(self, other: Any) -> Self:
+        combined = super().__xor__(other)
+        combined._scope_partitions = None
+        return combined

@@ -23,17 +23,68 @@ from __future__ import annotations
 import json
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import BooleanField, F, IntegerField, QuerySet, Value
+from django.db import connection, models, transaction
+from django.db.models import BooleanField, F, IntegerField, Q, QuerySet, Transform, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import StrIndex
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from .scoping import UNIT_PLACEHOLDER, unlike_earlier_fields
+
 FIELD_SEPARATOR = "\x1f"
 PROBE_ROWS = 10_000
 PROBE_MATCHES = 200
+# A scope estimated at no more rows than this is probed whole: the answer is then exact.
+SMALL_SCOPE_ROWS = 100_000
+# Rows whose search text is longer than this (bytes) stay out of the covering scope indexes, as
+# a btree entry must fit in a third of a page; a small partial index of their own serves them.
+INLINE_TEXT_BYTES = 2000
+
+
+class OctetLength(Transform):
+    lookup_name = "octet_length"
+    function = "OCTET_LENGTH"
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):  # octet_length() is new in SQLite 3.43
+        return self.as_sql(compiler, connection, template="length(CAST(%(expressions)s AS BLOB))", **extra_context)
+
+
+models.TextField.register_lookup(OctetLength)
+
+
+def inline_text() -> Q:
+    """Rows whose search text is short enough to be carried in an index entry (nearly all)."""
+    return Q(search_text__octet_length__lte=INLINE_TEXT_BYTES)
+
+
+def scope_search_indexes(prefix: str, unit_fields: tuple[str, ...]) -> list[models.Index]:
+    """The indexes a scoped search reads, for a model scoped by ``unit_fields`` (its
+    ``ScopePolicy.read_fields``).
+
+    For each unit field, rows of one unit newest first (``unit, id``), carrying the other unit
+    fields and the search text, so probing a village's newest rows is an index-only scan instead
+    of thousands of random heap reads; rows of a later field are only those whose unit differs
+    from the earlier fields' (see ``ScopedQuerySet``), which keeps those indexes small.
+    """
+    indexes = []
+    for position, field in enumerate(unit_fields):
+        others = [other for other in unit_fields if other != field]
+        distinct = unlike_earlier_fields(unit_fields, position)
+        name = f"{prefix}_{field.removesuffix('_id')}"
+        indexes += [
+            models.Index(
+                fields=[field, "id"],
+                include=[*others, "search_text"],
+                condition=inline_text() & distinct,
+                name=f"{name}_text",
+            ),
+            models.Index(fields=[field, "id"], condition=~inline_text() & distinct, name=f"{name}_long"),
+        ]
+    return indexes
 
 
 def fold(text: str | None) -> str:
@@ -83,6 +134,14 @@ def _like_pattern(term: str) -> str:
 
 
 @dataclass(frozen=True)
+class ProbeMiss:
+    """The probe read its whole window without finding a page: what it found, and where it stopped."""
+
+    ids: list[int]
+    oldest_id: int
+
+
+@dataclass(frozen=True)
 class SearchPage:
     ids: list[int]  # this page, newest first
     total: int
@@ -110,16 +169,63 @@ def search_ids(qs: QuerySet, q: str, *, page_size: int = 50, after_id: int | Non
         qs = qs.filter(id__lt=after_id)
     qs = qs.order_by()
     if not terms:
-        ids = list(qs.order_by("-id").values_list("id", flat=True)[: page_size + 1])
-        total, estimate = count_rows(qs)
-        return SearchPage(ids[:page_size], total, estimate, len(ids) > page_size, "list")
+        return _list(qs, page_size)
     if connection.vendor != "postgresql":
         return _scan(qs, terms, page_size)
 
     probe = _probe(qs, terms, page_size)
-    if probe is not None:
+    if isinstance(probe, SearchPage):
         return probe
+    if _partitions(qs) and _estimated_rows(qs) <= SMALL_SCOPE_ROWS:
+        return _scan_scope(qs, terms, page_size, probe)
     return _index(qs, terms, page_size)
+
+
+def _rows_sql(qs: QuerySet, *columns: str, newest: int | None = None) -> tuple[str, list[Any]]:
+    """SQL (and parameters) selecting ``columns`` of the rows of ``qs``, or of its ``newest``
+    rows (in no order: the caller orders).
+
+    A queryset restricted to a scope of a few units becomes ``UNION ALL`` branches, one per
+    partition of the scope (see ``ScopedQuerySet``) and length of search text, each served by
+    one partial index of ``scope_search_indexes``; PostgreSQL merges the branches in id order
+    and stops when it has enough, where one ``unit IN (...)`` filter would walk the primary key
+    past every other unit's rows.
+    """
+    partitions = _partitions(qs)
+    if not partitions or connection.vendor != "postgresql":
+        return _compiled(qs, columns, newest)
+    sqls, params = [], []
+    for template, unit_ids in partitions:
+        for half in (inline_text(), ~inline_text()):
+            sql, template_params = _compiled(template.filter(half), columns, newest)
+            for unit_id in unit_ids:
+                sqls.append(sql)
+                params.extend(unit_id if value == UNIT_PLACEHOLDER else value for value in template_params)
+    return " UNION ALL ".join(sqls), params
+
+
+def _compiled(qs: QuerySet, columns: tuple[str, ...], newest: int | None) -> tuple[str, list[Any]]:
+    selected = qs.values(*columns)
+    selected = selected.order_by("-id")[:newest] if newest else selected.order_by()
+    sql, params = selected.query.sql_with_params()
+    return f"({sql})", list(params)
+
+
+def _partitions(qs: QuerySet) -> list[tuple[QuerySet, tuple[int, ...]]] | None:
+    return qs.scope_partitions() if hasattr(qs, "scope_partitions") else None
+
+
+def _list(qs: QuerySet, page_size: int) -> SearchPage:
+    """No search terms: the newest rows of ``qs`` and a (capped) count."""
+    if connection.vendor == "postgresql":
+        rows_sql, params = _rows_sql(qs, "id", newest=page_size + 1)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT r.id FROM ({rows_sql}) r ORDER BY r.id DESC LIMIT %s", [*params, page_size + 1])  # noqa: S608
+            ids = [row[0] for row in cursor.fetchall()]
+    else:
+        ids = list(qs.order_by("-id").values_list("id", flat=True)[: page_size + 1])
+    total, estimate = count_rows(qs)
+    return SearchPage(ids[:page_size], total, estimate, len(ids) > page_size, "list")
 
 
 def _scan(qs: QuerySet, terms: list[str], page_size: int) -> SearchPage:
@@ -128,34 +234,57 @@ def _scan(qs: QuerySet, terms: list[str], page_size: int) -> SearchPage:
     return SearchPage(ids[:page_size], matching.count(), False, len(ids) > page_size, "scan")
 
 
-def _probe(qs: QuerySet, terms: list[str], page_size: int) -> SearchPage | None:
-    """Step 1: the newest rows in scope, filtered by strpos. None if it finds less than a page."""
-    inner = qs.order_by("-id").values("id", "search_text")[:PROBE_ROWS]
-    inner_sql, inner_params = inner.query.sql_with_params()
-    conditions = " AND ".join("strpos(s.search_text, %s) > 0" for _ in terms)
-    # row_number() streams in id order, so the LIMIT still stops the scan early.
-    sql = (
-        "SELECT s.id, s.rn FROM ("  # noqa: S608 - the inner SQL is the ORM's, values are parameters
-        f"SELECT p.id, p.search_text, row_number() OVER (ORDER BY p.id DESC) AS rn FROM ({inner_sql}) p"
-        f") s WHERE {conditions} ORDER BY s.id DESC LIMIT %s"
-    )
+def _probe(qs: QuerySet, terms: list[str], page_size: int) -> SearchPage | ProbeMiss:
+    """Step 1: the newest ``PROBE_ROWS`` rows in scope, filtered by strpos.
+
+    One statement reads the window and returns its matches (up to ``limit``) plus the window's
+    last row, whose presence tells whether the window was full, i.e. whether the probe saw
+    every row in scope. A miss is a window that was full but held less than a page.
+    """
+    rows_sql, params = _rows_sql(qs, "id", "search_text", newest=PROBE_ROWS)
+    conditions = " AND ".join("strpos(w.search_text, %s) > 0" for _ in terms)
     limit = max(PROBE_MATCHES, page_size + 1)
+    # row_number() streams in id order, so the outer LIMIT still stops the scan early.
+    sql = (
+        "SELECT s.id, s.rn, s.hit FROM ("  # noqa: S608 - the inner SQL is the ORM's, values are parameters
+        f"SELECT w.id, row_number() OVER (ORDER BY w.id DESC) AS rn, ({conditions}) AS hit FROM ("
+        f"SELECT r.id, r.search_text FROM ({rows_sql}) r ORDER BY r.id DESC LIMIT %s) w"
+        ") s WHERE s.hit OR s.rn = %s ORDER BY s.id DESC LIMIT %s"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*inner_params, *terms, limit])
+        cursor.execute(sql, [*terms, *params, PROBE_ROWS, PROBE_ROWS, limit + 1])
         rows = cursor.fetchall()
-    ids = [row[0] for row in rows]
-    if len(rows) == limit:  # plenty of matches among the newest rows: estimate from the hit rate
-        total = max(len(rows), round(len(rows) * _estimated_rows(qs) / rows[-1][1]))
+    hits = [(row_id, rn) for row_id, rn, hit in rows if hit]
+    ids = [row_id for row_id, _rn in hits]
+    window_read = len(rows) <= limit or not rows[-1][2]  # the LIMIT did not stop the scan early
+    if not window_read:  # plenty of matches among the newest rows: estimate from the hit rate
+        total = max(len(hits), round(limit * _estimated_rows(qs) / hits[limit - 1][1]))
         return SearchPage(ids[:page_size], total, True, True, "probe")
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM ({inner_sql}) p", inner_params)  # noqa: S608
-        scanned = cursor.fetchone()[0]
-    if scanned < PROBE_ROWS:  # the probe saw every row in scope: the answer is exact
+    last = next((row_id for row_id, rn, _hit in rows if rn == PROBE_ROWS), None)
+    if last is None:  # the window held every row in scope: the answer is exact
         return SearchPage(ids[:page_size], len(ids), False, len(ids) > page_size, "probe")
-    if len(rows) > page_size:
-        total = max(len(rows), round(len(rows) * _estimated_rows(qs) / PROBE_ROWS))
+    if len(ids) > page_size:
+        total = max(len(ids), round(len(ids) * _estimated_rows(qs) / PROBE_ROWS))
         return SearchPage(ids[:page_size], total, True, True, "probe")
-    return None
+    return ProbeMiss(ids, last)
+
+
+def _scan_scope(qs: QuerySet, terms: list[str], page_size: int, probe: ProbeMiss) -> SearchPage:
+    """Step 2 for a small scope (a village): read the rest of it, exactly, through the covering
+    scope indexes — cheaper than a GIN index that would visit every match in the county."""
+    rows_sql, params = _rows_sql(qs.filter(id__lt=probe.oldest_id), "id", "search_text")
+    conditions = " AND ".join("strpos(r.search_text, %s) > 0" for _ in terms)
+    wanted = page_size + 1 - len(probe.ids)
+    sql = (
+        f"SELECT r.id, count(*) OVER () FROM ({rows_sql}) r WHERE {conditions} "  # noqa: S608
+        "ORDER BY r.id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *terms, max(wanted, 1)])
+        rows = cursor.fetchall()
+    ids = probe.ids + [row[0] for row in rows][: max(wanted, 0)]
+    total = len(probe.ids) + (rows[0][1] if rows else 0)
+    return SearchPage(ids[:page_size], total, False, total > page_size, "scope")
 
 
 def _index(qs: QuerySet, terms: list[str], page_size: int) -> SearchPage:
@@ -189,15 +318,26 @@ COUNT_CAP = 10_000
 
 def count_rows(qs: QuerySet) -> tuple[int, bool]:
     """(total, is_estimate): exact up to ``COUNT_CAP`` rows, the planner's estimate beyond."""
-    capped = qs.order_by().values("id")[: COUNT_CAP + 1].count()
-    if capped <= COUNT_CAP or connection.vendor != "postgresql":
-        return (capped, False) if capped <= COUNT_CAP else (qs.count(), False)
+    if connection.vendor != "postgresql":
+        return qs.count(), False
+    rows_sql, params = _rows_sql(qs, "id")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM ({rows_sql}) r LIMIT %s) c", [*params, COUNT_CAP + 1])  # noqa: S608
+        capped = cursor.fetchone()[0]
+    if capped <= COUNT_CAP:
+        return capped, False
     return max(capped, _estimated_rows(qs)), True
 
 
 def _estimated_rows(qs: QuerySet) -> int:
-    """The planner's row estimate for ``qs`` (half a millisecond, no scan)."""
-    plan = json.loads(qs.explain(format="json"))
+    """The planner's row estimate for ``qs`` (a millisecond, no scan); summed over the branches
+    of a partitioned scope, each an equality on an indexed unit column, which the planner
+    estimates far better than one OR of two ``IN`` lists."""
+    rows_sql, params = _rows_sql(qs, "id")
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {rows_sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
     return int(plan[0]["Plan"]["Plan Rows"])
 
 

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from archives_site.scoping import ScopedQuerySet, ScopePolicy
+from archives_site.search import scope_search_indexes
 from villages.models import Unit
 from villages.roles import HOLDINGS
 
@@ -316,8 +317,7 @@ class Volume(CatalogueRecord):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["fonds", "category", "year", "retention"], name="volume_class"),
-            models.Index(fields=["custodian_unit", "id"], name="volume_custodian"),
-            models.Index(fields=["creating_unit", "id"], name="volume_creator"),
+            *scope_search_indexes("volume", CatalogueRecord.scope.read_fields),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -349,8 +349,7 @@ class Item(CatalogueRecord):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["fonds", "category", "year", "retention"], name="item_class"),
-            models.Index(fields=["custodian_unit", "id"], name="item_custodian"),
-            models.Index(fields=["creating_unit", "id"], name="item_creator"),
+            *scope_search_indexes("item", CatalogueRecord.scope.read_fields),
             models.Index(fields=["year", "id"], name="item_year"),
             models.Index(fields=["open_status", "id"], name="item_open_status"),
         ]

@@ -106,3 +106,65 @@ def test_highlight_marks_matches_in_the_original_characters():
     assert str(highlight("镇政〔2015〕12号", "2015")) == "镇政〔<mark>2015</mark>〕12号"
     assert str(highlight("ＺＦ［２０１９］", "zf")) == "<mark>ＺＦ</mark>［２０１９］"
     assert str(highlight("<b>村</b>", "村")) == "&lt;b&gt;<mark>村</mark>&lt;/b&gt;"
+
+
+@pytest.fixture
+def county_corpus(db, network):
+    """Items across the county: villages' own fonds, a village fonds held by the archive, a
+    township fonds; some with a search text too long for the covering scope indexes."""
+    rng = random.Random(20261122)
+    fonds_list = [
+        FondsFactory(code="C201", creating_unit=network.village_a1),
+        FondsFactory(code="C202", creating_unit=network.village_a2),
+        FondsFactory(code="C203", creating_unit=network.village_b1),
+        FondsFactory(code="C204", creating_unit=network.village_a1, custodian_unit=network.archive),
+        FondsFactory(code="C205", creating_unit=network.township_a),
+    ]
+    for index in range(60):
+        long_note = "档案" * 700 + "张堃" if index % 9 == 0 else rng.choice(["", "张堃", "原件存镇档案室"])
+        ItemFactory(
+            fonds=fonds_list[index % len(fonds_list)],
+            title="".join(rng.choice(ALPHABET) for _ in range(rng.randint(3, 14))),
+            responsible="".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 5))),
+            note=long_note,
+        )
+    return fonds_list
+
+
+def _expected_in_scope(q, unit_ids):
+    terms = fold(q).split()
+    rows = Item.objects.order_by("-id").values_list("id", "search_text", "creating_unit_id", "custodian_unit_id")
+    return [
+        pk
+        for pk, text, creating, custodian in rows
+        if (creating in unit_ids or custodian in unit_ids) and all(term in text for term in terms)
+    ]
+
+
+@pytest.mark.parametrize("persona", ["village_archivist", "township_officer"])
+@pytest.mark.parametrize(
+    ("probe_rows", "small_scope_rows"),
+    [(10_000, 100_000), (5, 100_000), (5, 0)],  # probe; probe then the rest of the scope; probe then index
+)
+@pytest.mark.parametrize("q", ["", "村", "堃", "张堃", "档案档案", "会 村", "不存在的词"])
+def test_scoped_search_returns_exactly_the_scopes_matches(
+    county_corpus, network, request, monkeypatch, persona, probe_rows, small_scope_rows, q
+):
+    """A scoped queryset is read partition by partition (one per unit and unit field): the
+    pages must hold exactly the scope's matches, each once, newest first, whatever the path."""
+    from holdings.selectors import visible
+    from villages.models import Unit
+
+    monkeypatch.setattr(search, "PROBE_ROWS", probe_rows)
+    monkeypatch.setattr(search, "SMALL_SCOPE_ROWS", small_scope_rows)
+    user = request.getfixturevalue(persona)
+    reach = network.village_a1 if persona == "village_archivist" else network.township_a
+    unit_ids = set(Unit.objects.descendants_of(reach).values_list("id", flat=True))
+    qs = visible(Item, user=user)
+    assert qs.scope_partitions(), "a scope of a few units is read by partition"
+    ids, page = _all_ids(qs, q)
+    expected = _expected_in_scope(q, unit_ids)
+    assert expected or q == "不存在的词", "the corpus must make the comparison meaningful"
+    assert ids == expected
+    if not page.total_is_estimate:
+        assert page.total == len(expected)
