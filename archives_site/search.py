@@ -194,9 +194,11 @@ def _rows_sql(qs: QuerySet, *columns: str, newest: int | None = None) -> tuple[s
     partitions = _partitions(qs)
     if not partitions or connection.vendor != "postgresql":
         return _compiled(qs, columns, newest)
+    searchable = any(field.name == "search_text" for field in qs.model._meta.concrete_fields)
+    halves = (inline_text(), ~inline_text()) if searchable else (Q(),)
     sqls, params = [], []
     for template, unit_ids in partitions:
-        for half in (inline_text(), ~inline_text()):
+        for half in halves:
             sql, template_params = _compiled(template.filter(half), columns, newest)
             for unit_id in unit_ids:
                 sqls.append(sql)

@@ -168,3 +168,14 @@ def test_scoped_search_returns_exactly_the_scopes_matches(
     assert ids == expected
     if not page.total_is_estimate:
         assert page.total == len(expected)
+
+
+def test_a_scoped_list_of_a_model_without_search_text_is_paged_by_partition(network, township_officer):
+    """Keyset paging works on any scoped model (here units), newest first, split or not."""
+    from villages.models import Unit
+
+    qs = Unit.objects.restrict(township_officer)
+    expected = list(qs.order_by("-id").values_list("id", flat=True))
+    assert qs.scope_partitions() and len(expected) == 4  # the county, township A and its two villages
+    page = search_ids(qs, "", page_size=3)
+    assert (page.ids, page.total, page.has_more) == (expected[:3], 4, True)
