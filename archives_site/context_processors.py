@@ -18,6 +18,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = [{"label": _("Home"), "url": reverse("home"), "icon": "house"}]
     if user_can(user, "holdings", Action.VIEW):
         items.append({"label": _("Fonds"), "url": reverse("holdings:fonds-list"), "icon": "archive"})
+        items.append({"label": _("Volumes"), "url": reverse("holdings:volume-list"), "icon": "journals"})
         items.append({"label": _("Items"), "url": reverse("holdings:item-list"), "icon": "search"})
         items.append({"label": _("Statistics"), "url": reverse("holdings:statistics"), "icon": "bar-chart"})
     if user_can(user, "holdings", Action.ADD):

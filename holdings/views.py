@@ -1,4 +1,4 @@
-"""Staff pages of the holdings: fonds, items, search, exports, statistics, imports."""
+"""Staff pages of the holdings: fonds, volumes, items, search, exports, statistics, imports."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from archives_site.viewmixins import ScopedViewMixin
 from villages.roles import HOLDINGS
 
 from . import exports, imports, selectors, services
-from .filtersets import ItemFilterSet
+from .filtersets import ItemFilterSet, VolumeFilterSet
 from .forms import ImportForm, ItemFilterForm, ItemForm, RenumberForm
-from .models import Fonds, ImportJob, ImportStatus, Item, OpenStatus, RetentionPeriod
+from .models import Fonds, ImportJob, ImportStatus, Item, OpenStatus, RetentionPeriod, Volume
 
 PAGE_SIZE = 50
 
@@ -56,71 +56,104 @@ class FondsDetailView(ScopedViewMixin, DetailView):
         return context
 
 
-def _filtered_items(request: HttpRequest) -> tuple[Any, ItemFilterForm]:
-    """The user's visible items narrowed by the list's filters (not yet by the search)."""
+def _filtered(request: HttpRequest, model: type[Item] | type[Volume]) -> tuple[Any, ItemFilterForm]:
+    """The user's visible items or volumes narrowed by the list's filters (not yet by the search)."""
     form = ItemFilterForm(request.GET or None, user=request.user)
-    qs = selectors.visible(Item, user=request.user)
+    qs = selectors.visible(model, user=request.user)
     data = {k: v for k, v in request.GET.items() if k != "q"}
-    filterset = ItemFilterSet(data, queryset=qs)
+    filterset = (ItemFilterSet if model is Item else VolumeFilterSet)(data, queryset=qs)
     return (filterset.qs if filterset.is_valid() else qs.none()), form
 
 
-@login_required
-@require_GET
-def item_list(request: HttpRequest) -> HttpResponse:
-    """Items newest first, with filters, Chinese search (highlighted) and keyset pages."""
+def _record_list(request: HttpRequest, model: type[Item] | type[Volume], template: str) -> HttpResponse:
+    """Items or volumes newest first, with filters, Chinese search (highlighted) and keyset pages."""
     _require_holdings(request.user)
-    qs, form = _filtered_items(request)
+    qs, form = _filtered(request, model)
     q = (request.GET.get("q") or "").strip()
     try:
         after = int(request.GET["after"]) if request.GET.get("after") else None
     except ValueError:
         after = None
-    items, page = selectors.record_search(qs, q=q, page_size=PAGE_SIZE, after_id=after)
+    records, page = selectors.record_search(qs, q=q, page_size=PAGE_SIZE, after_id=after)
     return render(
         request,
-        "holdings/item_list.html",
+        template,
         {
             "form": form,
-            "items": items,
+            "items": records,
             "page": page,
             "q": q,
-            "next_after": items[-1].pk if page.has_more and items else None,
+            "next_after": records[-1].pk if page.has_more and records else None,
             "is_first_page": after is None,
             "can_add": user_can(request.user, HOLDINGS, Action.ADD),
         },
     )
 
 
-class ItemDetailView(ScopedViewMixin, DetailView):
-    model = Item
-    template_name = "holdings/item_detail.html"
-    context_object_name = "item"
+@login_required
+@require_GET
+def item_list(request: HttpRequest) -> HttpResponse:
+    return _record_list(request, Item, "holdings/item_list.html")
+
+
+@login_required
+@require_GET
+def volume_list(request: HttpRequest) -> HttpResponse:
+    """Volumes (案卷目录) with the same filters and search as the items."""
+    return _record_list(request, Volume, "holdings/volume_list.html")
+
+
+class CatalogueRecordDetailView(ScopedViewMixin, DetailView):
+    """An item or a volume; classified, controlled and deferred ones need the restricted
+    holdings right and every view of them is audited."""
 
     def get_queryset(self) -> Any:
-        return selectors.visible(Item, user=self.request.user).select_related(
-            "fonds", "category", "retention", "volume", "creating_unit", "custodian_unit"
+        return selectors.visible(self.model, user=self.request.user).select_related(
+            "fonds", "category", "retention", "creating_unit", "custodian_unit"
         )
 
-    def get_object(self, queryset: Any = None) -> Item:
-        item = super().get_object(queryset)
-        if item.is_restricted:
-            if not selectors.can_view_restricted(user=self.request.user, record=item):
+    def get_object(self, queryset: Any = None) -> Item | Volume:
+        record = super().get_object(queryset)
+        if record.is_restricted:
+            if not selectors.can_view_restricted(user=self.request.user, record=record):
                 raise PermissionDenied(
                     _("This record is classified or not open; viewing it needs a special authorisation.")
                 )
-            audit_record(action="record.view_restricted", obj=item, request=self.request)
-        return item
+            audit_record(action="record.view_restricted", obj=record, request=self.request)
+        return record
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["can_edit"] = (
             user_can(self.request.user, HOLDINGS, Action.CHANGE)
-            and selectors.visible(Item, user=self.request.user)
-            .restrict(self.request.user, Action.CHANGE)
-            .filter(pk=self.object.pk)
-            .exists()
+            and self.model.objects.restrict(self.request.user, Action.CHANGE).filter(pk=self.object.pk).exists()
         )
+        return context
+
+
+class ItemDetailView(CatalogueRecordDetailView):
+    model = Item
+    template_name = "holdings/item_detail.html"
+    context_object_name = "item"
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().select_related("volume")
+
+
+# A volume's page lists its items (卷内文件) up to this many; the item list shows them all.
+VOLUME_ITEMS_SHOWN = 200
+
+
+class VolumeDetailView(CatalogueRecordDetailView):
+    model = Volume
+    template_name = "holdings/volume_detail.html"
+    context_object_name = "volume"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        items = selectors.visible(Item, user=self.request.user).filter(volume=self.object)
+        context["volume_items"] = list(items.order_by("number", "id")[:VOLUME_ITEMS_SHOWN])
+        context["volume_item_count"] = items.count()
         return context
 
 
@@ -202,7 +235,7 @@ def item_renumber(request: HttpRequest, pk: int) -> HttpResponse:
 def item_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The filtered, searched item list as XLSX, CSV or the printable PDF catalogue. Audited."""
     _require_holdings(request.user)
-    qs, _form = _filtered_items(request)
+    qs, _form = _filtered(request, Item)
     items = (
         filter_matching(qs, request.GET.get("q") or "")
         .select_related("fonds", "category", "retention")

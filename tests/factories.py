@@ -94,3 +94,18 @@ class ItemFactory(factory.django.DjangoModelFactory):
         from holdings import services
 
         return services.item_create(actor=None, file=file, **kwargs)
+
+
+class VolumeFactory(ItemFactory):
+    """A filed volume (案卷); its items are ``ItemFactory(volume=...)``."""
+
+    class Meta:
+        model = "holdings.Volume"
+
+    title = factory.Sequence(lambda n: f"青石村村务公开材料（第{n}卷）")
+
+    @classmethod
+    def _create(cls, model_class, *args, file=True, **kwargs):
+        from holdings import services
+
+        return services.volume_create(actor=None, file=file, **kwargs)

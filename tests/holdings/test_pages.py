@@ -129,3 +129,23 @@ def test_a_village_archivist_cannot_renumber_another_villages_item(browser, worl
     item = ItemFactory(fonds=world.village_b1_fonds)
     response = browser(village_archivist).post(reverse("holdings:item-renumber", args=[item.pk]), {"year": 2016})
     assert response.status_code == 404
+
+
+def test_volume_list_and_page_show_the_volume_and_its_items_in_scope_only(browser, world, village_archivist):
+    from tests.factories import VolumeFactory
+
+    volume = VolumeFactory(fonds=world.village_a1_fonds, title="青石村二〇一五年土地承包材料")
+    foreign = VolumeFactory(fonds=world.village_b1_fonds, title="白沙村二〇一五年土地承包材料")
+    ItemFactory(fonds=world.village_a1_fonds, volume=volume, title="土地承包合同（张堃）")
+    client = browser(village_archivist)
+    html = client.get(reverse("holdings:volume-list"), {"q": "土地承包"}).content.decode()
+    assert "青石村二〇一五年<mark>土地承包</mark>材料" in html
+    assert "白沙村" not in html
+    assert reverse("holdings:volume-detail", args=[volume.pk]) in html
+
+    page = client.get(reverse("holdings:volume-detail", args=[volume.pk])).content.decode()
+    assert "土地承包合同（张堃）" in page
+    assert 'data-testid="volume-item-count">1<' in page
+    assert client.get(reverse("holdings:volume-detail", args=[foreign.pk])).status_code == 404
+    item_page = client.get(reverse("holdings:item-detail", args=[volume.items.get().pk])).content.decode()
+    assert reverse("holdings:volume-detail", args=[volume.pk]) in item_page
