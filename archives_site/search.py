@@ -329,6 +329,12 @@ def _index(qs: QuerySet, terms: list[str], page_size: int) -> SearchPage:
         cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")
+        if _partitions(qs):
+            # A served catalogue is in memory, where a random read costs about a sequential
+            # one: said so, the planner intersects the GIN matches with the scope's units
+            # (BitmapAnd) instead of visiting every match in the county (乡人民政 for a
+            # township: 440 → 120 ms at 2M rows). Unscoped searches plan better without it.
+            cursor.execute("SET LOCAL random_page_cost = 1.1")
         rows = list(matching.order_by("-id").values_list("id", "_total")[: page_size + 1])
     total = rows[0][1] if rows else 0
     ids = [row[0] for row in rows]
