@@ -59,3 +59,19 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"head #{self.seq}"
+
+
+class DeferredIndex(models.Model):
+    """An index a bulk load dropped in its transaction, owed until built again after the commit
+    (:mod:`archives_site.bulk`). Written and read with SQL there; a model so it has a migration."""
+
+    index_name = models.CharField(max_length=63, primary_key=True)
+    table_name = models.CharField(max_length=63)
+    definition = models.TextField()
+
+    class Meta:
+        db_table = "bulk_deferred_index"
+        verbose_name = _("deferred index build")
+
+    def __str__(self) -> str:
+        return self.index_name

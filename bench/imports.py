@@ -1,6 +1,19 @@
 """Spreadsheet import: rows/s of a 1M-row CSV into an empty catalogue vs PostgreSQL COPY of the
 same rows, and the importer's peak memory. Runs in a child process on a fresh database
-(``archives_bench_import``) so the first load of a county is what is measured."""
+(``archives_bench_import``) so the first load of a county is what is measured.
+
+Two baselines, both in the same run:
+
+* raw COPY: the CSV as it is into a table of text columns without indexes — what PostgreSQL
+  takes to read the rows, the floor of any load;
+* searchable COPY: the very rows the import wrote (exported from holdings_item afterwards) COPYed
+  into the emptied holdings_item, with its constraints and unique indexes, then the same
+  secondary and search indexes built in the same transaction, one after the other — the
+  database's own floor for a load that ends searchable with every index.
+
+The import is timed twice: until its transaction commits (the rows are visible, and found by
+search, whose exact recheck does not need the GIN indexes), and until the indexes it deferred
+to after the commit are built (the follow-up task runs in-process here: Celery is eager)."""
 
 from __future__ import annotations
 
@@ -31,30 +44,57 @@ def run(*, rows: int, database_url: str) -> str:
         )
     if child.returncode != 0:
         return f"### Import\n\nFailed:\n\n```\n{child.stdout[-2000:]}\n{child.stderr[-3000:]}\n```\n"
-    result = json.loads(child.stdout.strip().splitlines()[-1])
-    rate = result["rows"] / result["import_s"]
-    ratio = result["import_s"] / result["copy_s"]
-    verdict = (
-        f"≥ 10k rows/s {'met' if rate >= 10_000 else 'MISSED'}; within 3× of COPY {'met' if ratio <= 3 else 'MISSED'}"
-    )
+    return report(json.loads(child.stdout.strip().splitlines()[-1]))
+
+
+def report(result: dict) -> str:
+    """The Markdown section for one measured import (the child's JSON line)."""
+    rows = result["rows"]
+    committed, indexed = result["import_s"], result["import_s"] + result["index_s"]
+    raw, searchable = result["copy_s"], result["floor_copy_s"] + result["floor_index_s"]
+    rate = rows / committed
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
     return (
         "### Spreadsheet import (CSV, UTF-8) into an empty catalogue\n\n"
-        + row(
-            ["rows", "check + import (s)", "rows/s", "COPY same rows (s)", "import/COPY", "peak RSS (MB)", "file (MB)"]
-        )
-        + "\n|---|---|---|---|---|---|---|\n"
-        + row(
-            [
-                f"{result['rows']:,}",
-                f"{result['import_s']:.1f}",
-                f"{rate:,.0f}",
-                f"{result['copy_s']:.1f}",
-                f"{ratio:.1f}×",
-                f"{result['peak_rss_mb']:.0f}",
-                f"{result['file_mb']:.0f}",
+        + row(["", "time (s)", "rows/s", "÷ raw COPY", "÷ searchable COPY"])
+        + "\n|---|---|---|---|---|\n"
+        + "\n".join(
+            row(
+                [
+                    name,
+                    f"{seconds:.1f}",
+                    f"{rows / seconds:,.0f}",
+                    f"{seconds / raw:.1f}×",
+                    f"{seconds / searchable:.2f}×",
+                ]
+            )
+            for name, seconds in [
+                ("import: check + commit (rows visible and searchable)", committed),
+                ("import: + index build after commit (every index back)", indexed),
+                ("raw COPY of the CSV into an unindexed text table", raw),
+                (
+                    f"searchable COPY: COPY into holdings_item {result['floor_copy_s']:.1f} s + same indexes "
+                    f"{result['floor_index_s']:.1f} s",
+                    searchable,
+                ),
             ]
         )
-        + f"\n\nTargets: {verdict}. The import checks every row first (dry run), then COPYs in one transaction; a load larger than a tenth of the table drops and rebuilds the secondary and search indexes inside that transaction. The COPY baseline loads the raw text into an unindexed table, the database's floor.\n"
+        + f"\n\n{rows:,} rows, file {result['file_mb']:.0f} MB, importer peak RSS {result['peak_rss_mb']:.0f} MB. "
+        f"Import phases: check (parse once, spool) {result['check_s']:.1f} s, commit (COPY from the spool) "
+        f"{result['commit_s']:.1f} s, index build after commit {result['index_s']:.1f} s "
+        f"({', '.join(f'{name} {seconds:.1f} s' for name, seconds in result['floor_indexes'][:3])} … in the floor run).\n\n"
+        f"Targets (DESIGN §12): ≥ 10k rows/s until the rows are committed {verdict(rate >= 10_000)} "
+        f"({rate:,.0f} rows/s; {rows / indexed:,.0f} rows/s until every index is back); within 3× of raw COPY "
+        f"{verdict(committed <= 3 * raw)} ({committed / raw:.1f}×). Against the searchable floor the import takes "
+        f"{committed / searchable:.2f}× until committed and {indexed / searchable:.2f}× until every index is back.\n\n"
+        "How: the check parses each row once and spools it, finished, to a temporary file; the commit COPYs the "
+        "spool in one transaction. A load larger than a tenth of the table drops the non-unique indexes in that "
+        "transaction and a follow-up task builds them after the commit with CREATE INDEX CONCURRENTLY (one at a "
+        "time: PostgreSQL allows one concurrent build per table); the unique indexes stay. The raw COPY baseline "
+        "is the database's floor for reading the rows; the searchable one its floor for a load that ends with every index.\n"
     )
 
 
@@ -133,6 +173,7 @@ def _child() -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from archives_site import bulk
     from holdings import codes, imports, services
     from holdings.exports import SHEET_COLUMNS
     from holdings.models import Category, ImportJob, Item
@@ -160,27 +201,86 @@ def _child() -> None:
         copy_s = time.perf_counter() - start
         cursor.execute("DROP TABLE copy_baseline")
 
+    # Phase marks only: the importer's code runs unchanged. The deferred index build (the follow-up
+    # task, in-process since Celery is eager) starts right after the commit, from its on_commit hook.
+    marks: dict[str, float] = {}
+    check, commit, build = imports._check, imports._commit, imports.build_indexes
+
+    def marked_check(job):
+        marks["check_start"] = time.perf_counter()
+        return check(job)
+
+    def marked_commit(job, checked):
+        marks["commit_start"] = time.perf_counter()
+        commit(job, checked)
+        marks.setdefault("committed", time.perf_counter())  # no index build was deferred
+
+    def marked_build(**kwargs):
+        marks.setdefault("committed", time.perf_counter())
+        build(**kwargs)
+
+    imports._check, imports._commit, imports.build_indexes = marked_check, marked_commit, marked_build
     start = time.perf_counter()
     with path.open("rb") as handle:
         job = imports.import_start(
             actor=admin, fonds=fonds, uploaded_file=File(handle, name="catalogue.csv"), dry_run=False
         )
-    import_s = time.perf_counter() - start
+    end = time.perf_counter()
     job = ImportJob.objects.get(pk=job.pk)
     assert job.status == "done", (job.status, job.message, job.errors_preview[:3])
     assert Item.objects.count() == rows
+    assert not bulk.deferred_pending(Item._meta.db_table), "indexes still owed"
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    floor_copy_s, floor_indexes = _searchable_floor(Path(os.environ["MEDIA_ROOT"]) / "items.copy")
     print(
         json.dumps(
             {
                 "rows": rows,
-                "import_s": import_s,
+                "import_s": marks["committed"] - start,
+                "check_s": marks["commit_start"] - marks["check_start"],
+                "commit_s": marks["committed"] - marks["commit_start"],
+                "index_s": end - marks["committed"],
                 "copy_s": copy_s,
+                "floor_copy_s": floor_copy_s,
+                "floor_index_s": sum(seconds for _name, seconds in floor_indexes),
+                "floor_indexes": sorted(floor_indexes, key=lambda pair: -pair[1]),
                 "peak_rss_mb": peak,
                 "file_mb": path.stat().st_size / 2**20,
             }
         )
     )
+
+
+def _searchable_floor(scratch: Path) -> tuple[float, list[tuple[str, float]]]:
+    """COPY the imported rows back into the emptied holdings_item, then build its indexes, in one
+    transaction: (COPY seconds, [(index, build seconds)])."""
+    from django.db import connection, transaction
+
+    from archives_site import bulk
+    from holdings.models import Item
+
+    table = Item._meta.db_table
+    with connection.cursor() as cursor:
+        with scratch.open("w", encoding="utf-8") as handle:
+            cursor.cursor.copy_expert(f"COPY {table} TO STDOUT", handle)
+        with transaction.atomic():
+            indexes = bulk.secondary_indexes(table)
+            cursor.execute(f"TRUNCATE {table}")
+            for name, _definition in indexes:
+                cursor.execute(f"DROP INDEX {name}")
+            start = time.perf_counter()
+            with scratch.open(encoding="utf-8") as handle:
+                cursor.cursor.copy_expert(f"COPY {table} FROM STDIN", handle)
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred foreign-key checks belong to the COPY
+            copy_s = time.perf_counter() - start
+            cursor.execute(f"SET LOCAL maintenance_work_mem = '{bulk.BUILD_MEMORY}'")
+            builds = []
+            for name, definition in indexes:
+                start = time.perf_counter()
+                cursor.execute(definition)
+                builds.append((name, time.perf_counter() - start))
+    scratch.unlink()
+    return copy_s, builds
 
 
 if __name__ == "__main__":

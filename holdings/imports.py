@@ -2,9 +2,20 @@
 their 档号", §12 import target).
 
 A job is always checked in full first — every row, nothing written — and committed only when the
-check found no problem, all rows in one transaction (COPY on PostgreSQL). Both passes stream the
-file, so memory stays flat however many rows it has: the check keeps one bitmap of used item
-numbers per numbering class and writes its report to a temporary file as it goes.
+check found no problem, all rows in one transaction (COPY on PostgreSQL).
+
+The file is read and parsed once. The check streams it, checks each row alone, against the rest
+of the file and against the catalogue (a batch of rows per query), and writes every row that
+passes to a spool file on disk (:class:`_Spool`), finished as far as it can be: its COPY line
+when its 件号 is known. The commit streams the spool into the table; only rows without a 件号
+still need work there, since their numbers continue after the class's highest number at that
+moment, under the class's counter lock. Memory stays flat however many rows the file has: the
+check keeps one bitmap of used item numbers per numbering class and writes its report to a
+temporary file as it goes.
+
+A load large next to the table (a county's first load) leaves the table's non-unique indexes
+to a follow-up task that builds them after the commit (``archives_site.bulk``): the job says so
+in its message until they are there. Unique indexes stay in place throughout.
 
 Progress: ``processed_rows`` advances during the check pass, which runs outside any transaction
 so the UI sees it. The commit pass runs inside one transaction whose writes other connections
@@ -17,6 +28,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import json
 import logging
 import re
 import tempfile
@@ -34,7 +46,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from archives_site.audit import audit_record
-from archives_site.bulk import indexes_suspended, worth_suspending
+from archives_site.bulk import build_deferred, deferred_pending, indexes_deferred, worth_suspending
 from archives_site.scoping import Action, user_scope
 from villages.roles import HOLDINGS
 
@@ -156,10 +168,19 @@ class ParsedRow:
     open_status: str
     note: str
     renumbered: bool = False  # its given 档号 did not match: kept as 原档号, numbered anew
+    search_text: str = ""  # set by _fill() once the row has its number and 档号
 
     @property
     def class_tuple(self) -> tuple[int, int, int, str]:
         return (self.category.pk, self.year, self.retention.pk, self.org_code)
+
+    @property
+    def category_id(self) -> int:
+        return self.category.pk
+
+    @property
+    def retention_id(self) -> int:
+        return self.retention.pk
 
 
 @dataclass
@@ -168,6 +189,7 @@ class ClassStats:
 
     max_given: int = 0
     unnumbered: int = 0
+    catalogue_top: int | None = None  # the class's highest number in the catalogue, looked up once
     used: bytearray = field(default_factory=bytearray)  # bit n set: number n is taken in the file
 
     def take(self, number: int) -> bool:
@@ -229,14 +251,17 @@ def import_run(*, job_id: int) -> ImportJob:
     """Check the job's file and, unless it is a dry run, import it all-or-nothing.
 
     Safe to run again (a redelivered task): a job already imported is left alone, and an
-    interrupted one had its transaction rolled back, so it starts over.
+    interrupted one had its transaction rolled back, so it starts over. Index builds that an
+    earlier import deferred and a crash left owing are queued again first.
     """
+    heal_indexes()
     job = ImportJob.objects.select_related("fonds", "created_by").get(pk=job_id)
     if job.status == ImportStatus.DONE:
         return job
+    checked = None
     try:
         checked = _check(job)
-        if checked is not None and not job.dry_run:
+        if checked is not None:
             _commit(job, checked)
     except Exception as exc:
         logger.exception("Import job %s failed", job.pk)
@@ -245,6 +270,9 @@ def import_run(*, job_id: int) -> ImportJob:
             ImportStatus.FAILED,
             _("The import failed and nothing was written: %(error)s") % {"error": str(exc)[:500] or type(exc).__name__},
         )
+    finally:
+        if checked is not None:
+            checked.spool.close()
     return job
 
 
@@ -367,6 +395,8 @@ def _map_columns(header: list[Any]) -> Columns:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # every CSV cell, most XLSX cells
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -398,6 +428,9 @@ class RowParser:
                 self.retentions.setdefault(_code_key(alias), by_code[code])
         self.templates: dict[int, Any] = {}
         self.this_year = timezone.localdate().year
+        self.positions = [(name, position) for name, position in columns.index.items() if name != "date"]
+        self.category_by_pk = {category.pk: category for category in self.categories.values()}
+        self.retention_by_pk = {period.pk: period for period in periods}
 
     def template(self, category_id: int) -> Any:
         if category_id not in self.templates:
@@ -407,15 +440,17 @@ class RowParser:
     def parse(self, line: int, cells: Sequence[Any]) -> tuple[ParsedRow | None, list[RowError]]:
         errors: list[RowError] = []
 
-        def cell(name: str) -> Any:
-            position = self.columns.index.get(name)
-            return cells[position] if position is not None and position < len(cells) else None
-
         def error(name: str, value: Any, problem: str, fix: str) -> None:
             label = self.columns.label.get(name, COLUMNS[name][0])
             errors.append(RowError(line, label, _text(value)[:200], problem, fix))
 
-        values = {name: _text(cell(name)) for name in COLUMNS if name != "date"}
+        width = len(cells)
+        values = dict.fromkeys(COLUMNS, "")
+        for name, position in self.positions:
+            if position < width:
+                values[name] = _text(cells[position])
+        date_position = self.columns.index.get("date")
+        raw_date = cells[date_position] if date_position is not None and date_position < width else None
         for name, limit in MAX_LENGTHS.items():
             if len(values[name]) > limit:
                 error(
@@ -478,7 +513,6 @@ class RowParser:
         number = self._whole(values["number"], "number", error)
         page_count = self._whole(values["page_count"], "page_count", error)
 
-        raw_date = cell("date")
         try:
             date, researched = parse_catalogue_date(raw_date)
         except ValidationError as exc:
@@ -607,11 +641,13 @@ def _code_text(text: str) -> str:
 
 @dataclass
 class Checked:
-    """The outcome of a clean check, all the commit needs besides the file."""
+    """The outcome of a clean check, all the commit needs: the commit never reads the file again."""
 
     total: int
     classes: dict[tuple[int, int, int, str], ClassStats]
     warning: str  # unknown columns, repeated in the final message
+    parser: RowParser  # its categories, retention periods and code templates
+    spool: _Spool
 
 
 class _Report:
@@ -640,12 +676,64 @@ class _Report:
             self.text.close()
 
 
+class _Spool:
+    """The checked rows on their way to the commit, one line each, in the file's order.
+
+    The check parses every row once and writes it here, on disk, so memory stays flat and the
+    commit has nothing left to parse. A row whose 件号 is known is stored finished: the
+    per-row columns of :data:`ROW_FIELDS` in PostgreSQL's COPY text format (its first column is
+    the category id, a digit). A row without a 件号 is stored as ``#`` and the JSON of its values:
+    its number, and so its 档号 and search text, can only be given inside the commit's
+    transaction, after the class's highest number at that moment. Other databases (the SQLite
+    trial) store every row that way.
+    """
+
+    def __init__(self, *, finished_rows: bool) -> None:
+        self.file = tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="\n")  # noqa: SIM115 - close()
+        self.finished_rows = finished_rows
+
+    def add(self, row: ParsedRow, parser: RowParser) -> None:
+        if row.number is not None and self.finished_rows:
+            _fill(row, parser)
+            self.file.write(_copy_line(row))
+        else:
+            values = [getattr(row, name) for name in _SPOOLED_FIELDS]
+            self.file.write("#" + json.dumps(values, ensure_ascii=False) + "\n")
+
+    def lines(self) -> Iterator[str]:
+        self.file.flush()
+        self.file.seek(0)
+        return iter(self.file)
+
+    @staticmethod
+    def unfinished(line: str, parser: RowParser) -> ParsedRow:
+        values = dict(zip(_SPOOLED_FIELDS, json.loads(line[1:]), strict=True))
+        values["category"] = parser.category_by_pk[values.pop("category_id")]
+        values["retention"] = parser.retention_by_pk[values.pop("retention_id")]
+        return ParsedRow(**values)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+_SPOOLED_FIELDS = tuple(
+    "category_id" if name == "category" else "retention_id" if name == "retention" else name
+    for name in ParsedRow.__dataclass_fields__
+    if name != "search_text"
+)
+
+
 def _check(job: ImportJob) -> Checked | None:
-    """Check every row without writing any; None when the file is refused."""
+    """Check every row without writing any; None when the file is refused or has problems.
+
+    Unless the job is a dry run, the rows are spooled for the commit as they pass, until the
+    first problem (from then on the file cannot be imported, only reported on).
+    """
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.CHECKING, processed_rows=0)
     report = _Report()
     total, warning = 0, ""
     classes: dict[tuple[int, int, int, str], ClassStats] = {}
+    spool = None if job.dry_run else _Spool(finished_rows=connection.vendor == "postgresql")
     try:
         with _open_table(job) as (header, rows):
             columns = _map_columns(header)
@@ -654,27 +742,45 @@ def _check(job: ImportJob) -> Checked | None:
             parser = RowParser(job, columns)
             for batch in _batches(rows):
                 total += len(batch)
-                for error in _check_batch(job, parser, batch, classes):
+                errors, checked = _check_batch(job, parser, batch, classes)
+                for error in errors:
                     report.add(error)
+                if spool is not None and report.count:
+                    spool.close()
+                    spool = None
+                if spool is not None:
+                    for row in checked:
+                        spool.add(row, parser)
                 if total % PROGRESS_EVERY < len(batch):
                     ImportJob.objects.filter(pk=job.pk).update(processed_rows=total, encoding=job.encoding)
     except Refused as refusal:
         report.add(RowError(1, "", "", str(refusal), _("Correct the file and upload it again.")))
         _finish_check(job, report, total, ImportStatus.INVALID, str(refusal))
+        spool = _closed(spool)
         return None
+    except BaseException:
+        _closed(spool)
+        raise
     if report.count:
         message = _(
             "%(errors)s problems found in %(rows)s rows; nothing was imported. Download the report, correct "
             "the file and upload it again."
         ) % {"errors": report.count, "rows": total}
         _finish_check(job, report, total, ImportStatus.INVALID, _join(message, warning))
-        return None
+        return _closed(spool)
     if total == 0:
         _finish_check(job, report, total, ImportStatus.INVALID, _("The file has column names but no rows."))
-        return None
+        return _closed(spool)
     message = _("No problems found in %(rows)s rows.") % {"rows": total}
     _finish_check(job, report, total, ImportStatus.CHECKED, _join(message, warning))
-    return Checked(total=total, classes=classes, warning=warning)
+    if spool is None:  # a dry run
+        return None
+    return Checked(total=total, classes=classes, warning=warning, parser=parser, spool=spool)
+
+
+def _closed(spool: _Spool | None) -> None:
+    if spool is not None:
+        spool.close()
 
 
 def _join(*parts: str) -> str:
@@ -722,9 +828,11 @@ def _check_batch(
     parser: RowParser,
     batch: list[tuple[int, Sequence[Any]]],
     classes: dict[tuple[int, int, int, str], ClassStats],
-) -> list[RowError]:
-    """The errors of a batch of rows, in row order: each row alone, then against the file and the DB."""
+) -> tuple[list[RowError], list[ParsedRow]]:
+    """The errors of a batch of rows, in row order (each row alone, then against the file and the
+    DB), and the rows that passed, in row order."""
     errors: list[RowError] = []
+    rows: list[ParsedRow] = []
     numbered: list[ParsedRow] = []
     for line, cells in batch:
         row, row_errors = parser.parse(line, cells)
@@ -746,31 +854,48 @@ def _check_batch(
                     _("Give each item of a class its own 件号."),
                 )
             )
-    errors.extend(_existing(job, parser, numbered))
+            continue
+        rows.append(row)
+    taken = _existing(job, parser, numbered, classes)
+    if taken:
+        errors.extend(taken)
+        rows = []  # the file will not be imported: nothing to pass on
     errors.sort(key=lambda error: error.row)
-    return errors
+    return errors, rows
 
 
-def _existing(job: ImportJob, parser: RowParser, rows: list[ParsedRow]) -> list[RowError]:
-    """Rows whose 件号 or 档号 is already taken in the database."""
+def _existing(
+    job: ImportJob, parser: RowParser, rows: list[ParsedRow], classes: dict[tuple[int, int, int, str], ClassStats]
+) -> list[RowError]:
+    """Rows whose 件号 or 档号 is already taken in the database.
+
+    A 件号 above the highest number its class had in the catalogue when the check first met the
+    class cannot be taken, so only the rest is looked up: none at all on a first load, nor when
+    a file continues the numbering. (An item added meanwhile is caught by the unique index at
+    commit, which then fails whole.)
+    """
     if not rows:
         return []
     by_class: dict[tuple[int, int, int, str], list[int]] = {}
     for row in rows:
-        by_class.setdefault(row.class_tuple, []).append(row.number)  # type: ignore[arg-type]
-    condition = Q()
-    for (category_id, year, retention_id, org_code), numbers in by_class.items():
-        condition |= Q(
-            category_id=category_id, year=year, retention_id=retention_id, org_code=org_code, number__in=numbers
+        stats = classes[row.class_tuple]
+        if stats.catalogue_top is None:
+            stats.catalogue_top = _catalogue_top(job, row.class_tuple)
+        if row.number <= stats.catalogue_top:  # type: ignore[operator]
+            by_class.setdefault(row.class_tuple, []).append(row.number)  # type: ignore[arg-type]
+    taken = set()
+    if by_class:
+        condition = Q()
+        for (category_id, year, retention_id, org_code), numbers in by_class.items():
+            condition |= Q(
+                category_id=category_id, year=year, retention_id=retention_id, org_code=org_code, number__in=numbers
+            )
+        taken = set(
+            Item.objects.filter(condition, fonds=job.fonds, volume__isnull=True).values_list(
+                "category_id", "year", "retention_id", "org_code", "number"
+            )
         )
-    taken = set(
-        Item.objects.filter(condition, fonds=job.fonds, volume__isnull=True).values_list(
-            "category_id", "year", "retention_id", "org_code", "number"
-        )
-    )
-    given = [row.reference_code for row in rows if row.reference_code]
-    codes_taken = set(Item.objects.filter(reference_code__in=given).values_list("reference_code", flat=True))
-    codes_taken |= set(Volume.objects.filter(reference_code__in=given).values_list("reference_code", flat=True))
+    codes_taken = _codes_taken([row.reference_code for row in rows if row.reference_code])
     errors = []
     for row in rows:
         if row.reference_code in codes_taken:
@@ -798,40 +923,81 @@ def _existing(job: ImportJob, parser: RowParser, rows: list[ParsedRow]) -> list[
     return errors
 
 
+def _catalogue_top(job: ImportJob, class_tuple: tuple[int, int, int, str]) -> int:
+    category_id, year, retention_id, org_code = class_tuple
+    return (
+        Item.objects.filter(
+            fonds=job.fonds,
+            volume__isnull=True,
+            category_id=category_id,
+            year=year,
+            retention_id=retention_id,
+            org_code=org_code,
+        ).aggregate(top=Max("number"))["top"]
+        or 0
+    )
+
+
+def _codes_taken(given: list[str]) -> set[str]:
+    """Which of these 档号 an item or a volume already has (one query: batches are many)."""
+    if not given:
+        return set()
+    if connection.vendor != "postgresql":
+        found = set(Item.objects.filter(reference_code__in=given).values_list("reference_code", flat=True))
+        return found | set(Volume.objects.filter(reference_code__in=given).values_list("reference_code", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT reference_code FROM {Item._meta.db_table} WHERE reference_code = ANY(%s) "  # noqa: S608 - table names
+            f"UNION SELECT reference_code FROM {Volume._meta.db_table} WHERE reference_code = ANY(%s)",
+            [given, given],
+        )
+        return {code for (code,) in cursor.fetchall()}
+
+
 # --- committing -------------------------------------------------------------------------------
 
 
 def _commit(job: ImportJob, checked: Checked) -> None:
-    """Insert every row in one transaction; counters continue after the highest number."""
+    """Insert every spooled row in one transaction; counters continue after the highest number.
+
+    A load large next to the table (a county's first load) drops the table's non-unique indexes
+    and has them rebuilt after the commit, concurrently, by a follow-up task
+    (:func:`archives_site.bulk.indexes_deferred`): searching is correct meanwhile, only slower,
+    and the job says so until the indexes are there.
+    """
+    from . import tasks  # tasks import this module
+
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.IMPORTING)
     job.status = ImportStatus.IMPORTING
+    parser = checked.parser
     with transaction.atomic():
         # A second delivery of the task waits here, then finds the job done.
         if ImportJob.objects.select_for_update().get(pk=job.pk).status == ImportStatus.DONE:
             return
         next_numbers, keys = _lock_classes(job, checked)
-        imported_max: dict[tuple[int, int, int, str], int] = {}
+        deferred = []
+        if worth_suspending(Item._meta.db_table, checked.total):
+            job_id = job.pk
+            deferred = indexes_deferred(Item._meta.db_table, then=lambda: tasks.build_indexes.delay(job_id))
+        writer = _CopyWriter(job) if connection.vendor == "postgresql" else _BulkWriter(job)
         renumbered = 0
-        bulk = worth_suspending(Item._meta.db_table, checked.total)
-        with indexes_suspended(Item._meta.db_table, enabled=bulk), _open_table(job) as (header, rows):
-            parser = RowParser(job, _map_columns(header))
-            record = _record(job)
-            writer = _CopyWriter(record) if connection.vendor == "postgresql" else _BulkWriter()
-            for batch in _batches(rows):
-                for line, cells in batch:
-                    row, errors = parser.parse(line, cells)
-                    if row is None:  # the file or the catalogue changed since the check
-                        raise ValueError(errors[0].problem if errors else f"row {line}")
-                    if row.number is None:
-                        row.number = next_numbers[row.class_tuple]
-                        next_numbers[row.class_tuple] += 1
-                        renumbered += row.renumbered
-                    imported_max[row.class_tuple] = max(imported_max.get(row.class_tuple, 0), row.number)
-                    _fill(record, parser, row)
-                    writer.add(record)
+        for line in checked.spool.lines():
+            if line.startswith("#"):
+                row = _Spool.unfinished(line, parser)
+                if row.number is None:
+                    row.number = next_numbers[row.class_tuple]
+                    next_numbers[row.class_tuple] += 1
+                    renumbered += row.renumbered
+                _fill(row, parser)
+                writer.add(row)
+            else:
+                writer.add_line(line)
+            if writer.count >= BATCH_ROWS:
                 writer.flush()
-        for class_tuple, number in imported_max.items():
-            services.raise_counter(keys[class_tuple], number)
+        writer.flush()
+        for class_tuple, stats in checked.classes.items():
+            top = max(stats.max_given, next_numbers[class_tuple] - 1 if stats.unnumbered else 0)
+            services.raise_counter(keys[class_tuple], top)
         audit_record(
             action="holdings.import",
             actor=job.created_by,
@@ -840,15 +1006,39 @@ def _commit(job: ImportJob, checked: Checked) -> None:
                 "job": job.pk,
                 "file": job.original_name,
                 "rows": checked.total,
-                "classes": len(imported_max),
+                "classes": len(checked.classes),
                 "renumbered": renumbered,
             },
         )
         job.status, job.imported_count, job.processed_rows = ImportStatus.DONE, checked.total, checked.total
         message = _("%(rows)s items imported into %(fonds)s.") % {"rows": checked.total, "fonds": job.fonds.code}
-        job.message = _join(message, checked.warning)
+        job.message = _join(message, checked.warning, _indexing_note() if deferred else "")
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "imported_count", "processed_rows", "message", "finished_at"])
+
+
+def _indexing_note() -> str:
+    return _("Building the search indexes… Search already finds the new items, more slowly until they are ready.")
+
+
+def build_indexes(*, job_id: int | None = None) -> None:
+    """Build the item table's indexes a large import deferred (or a crash left missing), then
+    take the note off the job's message. Safe to run any number of times, also concurrently."""
+    if not build_deferred(Item._meta.db_table):
+        return  # another worker is building them and will finish
+    if job_id is not None:
+        job = ImportJob.objects.filter(pk=job_id).first()
+        note = _indexing_note()
+        if job is not None and job.message.endswith(note):
+            ImportJob.objects.filter(pk=job_id).update(message=job.message[: -len(note)].rstrip())
+
+
+def heal_indexes() -> None:
+    """Queue the index build if a deferred build is still owed (its worker died, say)."""
+    from . import tasks  # tasks import this module
+
+    if deferred_pending(Item._meta.db_table):
+        tasks.build_indexes.delay(None)
 
 
 def _lock_classes(
@@ -881,7 +1071,8 @@ def _lock_classes(
     return next_numbers, keys
 
 
-# Set per row; every other column is the same for all items of a job.
+# The per-row columns: what the check spools and the COPY lines begin with (category first: a
+# digit, see _Spool). Every other column of holdings_item is the same for all items of a job.
 ROW_FIELDS = (
     "category_id",
     "year",
@@ -901,9 +1092,6 @@ ROW_FIELDS = (
     "note",
     "search_text",
 )
-COPIED_FIELDS = [
-    name for name in ROW_FIELDS if name not in ("category_id", "retention_id", "reference_code", "search_text")
-]
 
 
 def _record(job: ImportJob) -> Item:
@@ -921,32 +1109,40 @@ def _record(job: ImportJob) -> Item:
     )
 
 
-def _fill(record: Item, parser: RowParser, row: ParsedRow) -> None:
-    """Write one checked row into ``record``: its values, its 档号 and its search text."""
-    record.category, record.retention = row.category, row.retention
-    for name in COPIED_FIELDS:
-        setattr(record, name, getattr(row, name))
-    record.reference_code = row.reference_code or codes.build_code(
-        parser.template(row.category.pk),
-        fonds=parser.fonds.code,
-        category=row.category.code,
-        year=row.year,
-        retention=row.retention.code,
-        org=row.org_code,
-        number=row.number,  # type: ignore[arg-type]
-    )
-    record.search_text = services.search_text_for(record)
+def _fill(row: ParsedRow, parser: RowParser) -> None:
+    """Give a numbered row its 档号 (unless its given one is kept) and its search text."""
+    if not row.reference_code:
+        row.reference_code = codes.build_code(
+            parser.template(row.category.pk),
+            fonds=parser.fonds.code,
+            category=row.category.code,
+            year=row.year,
+            retention=row.retention.code,
+            org=row.org_code,
+            number=row.number,  # type: ignore[arg-type]
+        )
+    row.search_text = services.search_text_for(row)  # type: ignore[arg-type]
 
 
 class _BulkWriter:
     """Other databases (the embedded SQLite trial): ``bulk_create`` a batch at a time."""
 
-    def __init__(self) -> None:
-        self.items: list[Item] = []
+    def __init__(self, job: ImportJob) -> None:
+        self.record = _record(job)
         self.names = [f.attname for f in Item._meta.concrete_fields if not f.primary_key]
+        self.items: list[Item] = []
 
-    def add(self, record: Item) -> None:
-        self.items.append(Item(**{name: getattr(record, name) for name in self.names}))
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+    def add(self, row: ParsedRow) -> None:
+        values = {name: getattr(self.record, name) for name in self.names}
+        values.update({name: getattr(row, name) for name in ROW_FIELDS})
+        self.items.append(Item(**values))
+
+    def add_line(self, line: str) -> None:
+        raise AssertionError("finished rows are spooled for PostgreSQL only")
 
     def flush(self) -> None:
         Item.objects.bulk_create(self.items, batch_size=BATCH_ROWS)
@@ -954,46 +1150,92 @@ class _BulkWriter:
 
 
 class _CopyWriter:
-    """``COPY holdings_item FROM STDIN`` a batch at a time, in the caller's transaction."""
+    """``COPY holdings_item FROM STDIN`` (text format) a batch at a time, in the caller's
+    transaction. Each line is the row's own columns (:data:`ROW_FIELDS`) followed by the columns
+    all items of the job share (fonds, units, status, times …), formatted once here."""
 
-    def __init__(self, record: Item) -> None:
-        fields = [f for f in Item._meta.concrete_fields if not f.primary_key]
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        self.sql = f"COPY {Item._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv)"
-        # Each column is the row's value or a constant, formatted once here.
-        self.parts: list[str | None] = [
-            None if f.attname in ROW_FIELDS else _copy_value(f.get_db_prep_save(getattr(record, f.attname), connection))
-            for f in fields
-        ]
-        self.row_names = [f.attname for f in fields if f.attname in ROW_FIELDS]
-        if set(self.row_names) != set(ROW_FIELDS):  # a renamed field must not lose a column silently
-            raise LookupError(f"Item has no field(s) {set(ROW_FIELDS) - set(self.row_names)}")
-        self.buffer = io.StringIO()
+    def __init__(self, job: ImportJob) -> None:
+        record = _record(job)
+        fields = {f.attname: f for f in Item._meta.concrete_fields if not f.primary_key}
+        if missing := set(ROW_FIELDS) - set(fields):  # a renamed field must not lose a column silently
+            raise LookupError(f"Item has no field(s) {missing}")
+        shared = [f for name, f in fields.items() if name not in ROW_FIELDS]
+        columns = [fields[name].column for name in ROW_FIELDS] + [f.column for f in shared]
+        quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+        self.sql = f"COPY {Item._meta.db_table} ({quoted}) FROM STDIN"
+        self.suffix = (
+            "\t"
+            + "\t".join(_copy_text(f.get_db_prep_save(getattr(record, f.attname), connection)) for f in shared)
+            + "\n"
+        )
+        self.lines: list[str] = []
 
-    def add(self, record: Item) -> None:
-        values = iter([_copy_value(getattr(record, name)) for name in self.row_names])
-        self.buffer.write(",".join(part if part is not None else next(values) for part in self.parts))
-        self.buffer.write("\n")
+    @property
+    def count(self) -> int:
+        return len(self.lines)
+
+    def add(self, row: ParsedRow) -> None:
+        self.add_line(_copy_line(row))
+
+    def add_line(self, line: str) -> None:
+        self.lines.append(line[:-1] + self.suffix)
 
     def flush(self) -> None:
-        self.buffer.seek(0)
+        if not self.lines:
+            return
+        data = "".join(self.lines)
+        self.lines = []
         with connection.cursor() as cursor:
             if hasattr(cursor.cursor, "copy_expert"):  # psycopg2
-                cursor.copy_expert(self.sql, self.buffer)
+                cursor.copy_expert(self.sql, io.StringIO(data))
             else:  # psycopg 3
                 with cursor.cursor.copy(self.sql) as copy:
-                    copy.write(self.buffer.getvalue())
-        self.buffer = io.StringIO()
+                    copy.write(data)
 
 
-def _copy_value(value: Any) -> str:
-    """One value in PostgreSQL's CSV format: unquoted empty is NULL, quoted "" is an empty string."""
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _copy_text(value: Any) -> str:
+    """One value in PostgreSQL's COPY text format: ``\\N`` is NULL; backslash escapes the rest."""
     if value is None:
-        return ""
+        return "\\N"
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, int):
         return str(value)
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    return '"' + str(value).replace('"', '""') + '"'
+    return str(value).translate(_COPY_ESCAPES)
+
+
+def _copy_line(row: ParsedRow) -> str:
+    """The row's own columns (:data:`ROW_FIELDS`, in that order) as one COPY text line.
+
+    Written out rather than looped over :func:`_copy_text`: it runs once per row of the file.
+    """
+    escapes = _COPY_ESCAPES
+    return (
+        "\t".join(
+            (
+                str(row.category.pk),
+                str(row.year),
+                str(row.retention.pk),
+                row.org_code.translate(escapes),
+                str(row.number),
+                row.reference_code.translate(escapes),
+                row.original_code.translate(escapes),
+                row.title.translate(escapes),
+                row.responsible.translate(escapes),
+                row.doc_number.translate(escapes),
+                row.date.translate(escapes),
+                "t" if row.date_researched else "f",
+                "\\N" if row.page_count is None else str(row.page_count),
+                str(row.classification).translate(escapes),
+                str(row.open_status).translate(escapes),
+                row.note.translate(escapes),
+                row.search_text.translate(escapes),
+            )
+        )
+        + "\n"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_ready
 
 from . import imports
 
@@ -11,3 +12,15 @@ from . import imports
 def import_run(job_id: int) -> None:
     """Check and (unless a dry run) import a spreadsheet; safe to redeliver (see the service)."""
     imports.import_run(job_id=job_id)
+
+
+@shared_task(acks_late=True)
+def build_indexes(job_id: int | None = None) -> None:
+    """Build the item indexes a large import deferred to after its commit; safe to redeliver."""
+    imports.build_indexes(job_id=job_id)
+
+
+@worker_ready.connect
+def _build_owed_indexes(**kwargs: object) -> None:
+    """A worker that died during an index build owes it: whichever worker starts next queues it."""
+    imports.heal_indexes()
