@@ -1033,11 +1033,16 @@ def build_indexes(*, job_id: int | None = None) -> None:
             ImportJob.objects.filter(pk=job_id).update(message=job.message[: -len(note)].rstrip())
 
 
+def indexes_owed() -> bool:
+    """Whether item indexes a large import dropped are still being built."""
+    return bool(deferred_pending(Item._meta.db_table))
+
+
 def heal_indexes() -> None:
     """Queue the index build if a deferred build is still owed (its worker died, say)."""
     from . import tasks  # tasks import this module
 
-    if deferred_pending(Item._meta.db_table):
+    if indexes_owed():
         tasks.build_indexes.delay(None)
 
 

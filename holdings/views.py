@@ -354,7 +354,9 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A job's progress (polled while it runs), its verdict, the bad rows and the report."""
     job = _job(request, pk)
     template = "holdings/import_progress.html" if request.headers.get("HX-Request") else "holdings/import_detail.html"
-    return render(request, template, {"job": job})
+    # After a first load the page keeps polling until the deferred search indexes are built.
+    indexing = job.status == ImportStatus.DONE and imports.indexes_owed()
+    return render(request, template, {"job": job, "indexing": indexing})
 
 
 @login_required

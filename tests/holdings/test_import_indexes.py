@@ -7,11 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from archives_site import bulk
 from archives_site.search import search_ids
 from holdings import imports, tasks
 from holdings.models import ImportStatus, Item
+from tests.factories import PASSWORD
 from tests.holdings.test_imports import csv_file, row, run_import
 
 TABLE = "holdings_item"
@@ -41,7 +43,7 @@ def names(table: str = TABLE) -> list[str]:
 
 
 def test_a_large_load_commits_first_and_says_the_indexes_are_being_built(
-    large, worker_dies, village_archivist, world, django_capture_on_commit_callbacks
+    large, worker_dies, village_archivist, world, django_capture_on_commit_callbacks, client
 ):
     before = names()
     upload = csv_file([row(i, f"关于堃山村第{i}次村民代表会议的纪要") for i in range(1, 11)] + [row("", "无件号")])
@@ -55,8 +57,14 @@ def test_a_large_load_commits_first_and_says_the_indexes_are_being_built(
     assert names() == []  # dropped: the build is owed
     assert bulk.deferred_pending(TABLE) == before
     assert len(search_ids(Item.objects.all(), "堃山村", page_size=50).ids) == 10  # correct without the GIN indexes
+    client.login(username=village_archivist.username, password=PASSWORD)
+    page = client.get(reverse("holdings:import-detail", args=[job.pk])).content.decode()
+    assert 'data-testid="import-indexing"' in page and "every 5s" in page  # the page waits for the build
 
     imports.build_indexes(job_id=job.pk)
+
+    page = client.get(reverse("holdings:import-detail", args=[job.pk])).content.decode()
+    assert 'data-testid="import-indexing"' not in page and "hx-trigger" not in page
 
     assert names() == before
     assert bulk.deferred_pending(TABLE) == []
