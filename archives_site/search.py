@@ -13,6 +13,14 @@ On PostgreSQL the page is found in two steps, which is what met the targets at 2
    characters, else the 1-/2-gram expression index — with an exact ``strpos`` recheck and an
    exact total from ``count(*) OVER ()``.
 
+A scoped user (a village, a township) reads the scope by partition: one branch per unit and
+unit field, each an index-only scan of a covering ``(unit, id)`` index
+(:func:`scope_search_indexes`), merged newest first — so the probe costs the same for a village
+as for the county. When the probe misses in a small scope (``SMALL_SCOPE_ROWS``), the rest of the
+scope is read whole (*scope*) unless the 1-/2-gram statistics say the term is rare in the county,
+which would make the GIN index cheaper; a GIN index visits every match in the county, most of
+them outside a small scope.
+
 The planner is kept off its known traps: short terms never become a trigram-indexable LIKE,
 and the fallback runs with sequential and plain index scans disabled. Other databases (the
 embedded SQLite trial) get a plain substring scan behind the same interface.
