@@ -14,8 +14,8 @@ check keeps one bitmap of used item numbers per numbering class and writes its r
 temporary file as it goes.
 
 A load large next to the table (a county's first load) leaves the table's non-unique indexes
-to a follow-up task that builds them after the commit (``archives_site.bulk``): the job says so
-in its message until they are there. Unique indexes stay in place throughout.
+to a follow-up task that builds them after the commit (``archives_site.bulk``): the job page says so
+until they are there. Unique indexes stay in place throughout.
 
 Progress: ``processed_rows`` advances during the check pass, which runs outside any transaction
 so the UI sees it. The commit pass runs inside one transaction whose writes other connections
@@ -963,7 +963,7 @@ def _commit(job: ImportJob, checked: Checked) -> None:
     A load large next to the table (a county's first load) drops the table's non-unique indexes
     and has them rebuilt after the commit, concurrently, by a follow-up task
     (:func:`archives_site.bulk.indexes_deferred`): searching is correct meanwhile, only slower,
-    and the job says so until the indexes are there.
+    and the job page says so until the indexes are there.
     """
     from . import tasks  # tasks import this module
 
@@ -975,10 +975,9 @@ def _commit(job: ImportJob, checked: Checked) -> None:
         if ImportJob.objects.select_for_update().get(pk=job.pk).status == ImportStatus.DONE:
             return
         next_numbers, keys = _lock_classes(job, checked)
-        deferred = []
         if worth_suspending(Item._meta.db_table, checked.total):
             job_id = job.pk
-            deferred = indexes_deferred(Item._meta.db_table, then=lambda: tasks.build_indexes.delay(job_id))
+            indexes_deferred(Item._meta.db_table, then=lambda: tasks.build_indexes.delay(job_id))
         writer = _CopyWriter(job) if connection.vendor == "postgresql" else _BulkWriter(job)
         renumbered = 0
         for line in checked.spool.lines():
@@ -1012,25 +1011,16 @@ def _commit(job: ImportJob, checked: Checked) -> None:
         )
         job.status, job.imported_count, job.processed_rows = ImportStatus.DONE, checked.total, checked.total
         message = _("%(rows)s items imported into %(fonds)s.") % {"rows": checked.total, "fonds": job.fonds.code}
-        job.message = _join(message, checked.warning, _indexing_note() if deferred else "")
+        job.message = _join(message, checked.warning)
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "imported_count", "processed_rows", "message", "finished_at"])
 
 
-def _indexing_note() -> str:
-    return _("Building the search indexes… Search already finds the new items, more slowly until they are ready.")
-
-
 def build_indexes(*, job_id: int | None = None) -> None:
-    """Build the item table's indexes a large import deferred (or a crash left missing), then
-    take the note off the job's message. Safe to run any number of times, also concurrently."""
-    if not build_deferred(Item._meta.db_table):
-        return  # another worker is building them and will finish
-    if job_id is not None:
-        job = ImportJob.objects.filter(pk=job_id).first()
-        note = _indexing_note()
-        if job is not None and job.message.endswith(note):
-            ImportJob.objects.filter(pk=job_id).update(message=job.message[: -len(note)].rstrip())
+    """Build the item table's indexes a large import deferred (or a crash left missing). Safe to
+    run any number of times, also concurrently; the import page says "building" until done."""
+    if build_deferred(Item._meta.db_table):
+        logger.info("Item indexes are complete (after import job %s)", job_id)
 
 
 def indexes_owed() -> bool:
