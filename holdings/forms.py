@@ -11,7 +11,7 @@ from archives_site.scoping import Action
 from villages.models import Unit
 
 from .dates import parse_catalogue_date
-from .models import Category, Fonds, Item, OpenStatus, RecordStatus, RetentionPeriod
+from .models import Category, Fonds, Item, OpenStatus, RecordStatus, RetentionPeriod, Volume
 
 
 class ItemFilterForm(BootstrapFormMixin, forms.Form):
@@ -34,42 +34,29 @@ class ItemFilterForm(BootstrapFormMixin, forms.Form):
         self.fields["unit"].queryset = Unit.objects.restrict(user, Action.VIEW).order_by("path")
 
 
-class ItemForm(BootstrapFormMixin, forms.ModelForm):
-    """Create or edit an item. Class fields are locked once an item is filed (renumbering)."""
+# Where a record is kept and how it is described: the same on items and volumes.
+_DESCRIPTION_FIELDS = [
+    "page_count",
+    "classification",
+    "classification_term",
+    "open_status",
+    "disclosure",
+    "carrier",
+    "generation",
+    "storeroom",
+    "cabinet",
+    "shelf",
+    "layer",
+    "box",
+    "original_code",
+    "note",
+]
+_CLASS_FIELDS = ["fonds", "category", "year", "retention", "org_code"]
+_WIDGETS = {"title": forms.Textarea(attrs={"rows": 2}), "note": forms.Textarea(attrs={"rows": 2})}
 
-    date = forms.CharField(
-        label=_("Date"), required=False, max_length=20, help_text=_("YYYYMMDD; [19450815] if established by research")
-    )
 
-    class Meta:
-        model = Item
-        fields = [
-            "fonds",
-            "category",
-            "year",
-            "retention",
-            "org_code",
-            "title",
-            "responsible",
-            "doc_number",
-            "date",
-            "date_researched",
-            "page_count",
-            "classification",
-            "classification_term",
-            "open_status",
-            "disclosure",
-            "carrier",
-            "generation",
-            "storeroom",
-            "cabinet",
-            "shelf",
-            "layer",
-            "box",
-            "original_code",
-            "note",
-        ]
-        widgets = {"title": forms.Textarea(attrs={"rows": 2}), "note": forms.Textarea(attrs={"rows": 2})}
+class CatalogueRecordForm(BootstrapFormMixin, forms.ModelForm):
+    """Create or edit an item or a volume. Class fields are locked once it is filed (renumbering)."""
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -77,20 +64,67 @@ class ItemForm(BootstrapFormMixin, forms.ModelForm):
         self.fields["retention"].queryset = RetentionPeriod.objects.filter(is_legacy=False)
         self.fields["category"].queryset = Category.objects.filter(is_active=True)
         if self.instance.pk and self.instance.number is not None:
-            for name in ("fonds", "category", "year", "retention", "org_code"):
+            for name in _CLASS_FIELDS:
                 self.fields[name].disabled = True
                 self.fields[name].help_text = _("Filed: changing this needs a renumbering.")
 
+    def _clean_date(self, name: str) -> tuple[str, bool] | None:
+        """A 日期 field typed as people type it (dashes, dots), stored as YYYYMMDD."""
+        try:
+            return parse_catalogue_date(self.cleaned_data.get(name))
+        except ValidationError as exc:
+            self.add_error(name, exc)
+            return None
+
+
+class ItemForm(CatalogueRecordForm):
+    date = forms.CharField(
+        label=_("Date"), required=False, max_length=20, help_text=_("YYYYMMDD; [19450815] if established by research")
+    )
+
+    class Meta:
+        model = Item
+        fields = [*_CLASS_FIELDS, "title", "responsible", "doc_number", "date", "date_researched", *_DESCRIPTION_FIELDS]
+        widgets = _WIDGETS
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        try:
-            date, researched = parse_catalogue_date(self.cleaned_data.get("date"))
-        except ValidationError as exc:
-            self.add_error("date", exc)
+        parsed = self._clean_date("date")
+        if parsed is None:
             return cleaned
+        date, researched = parsed
         cleaned["date"] = date
         cleaned["date_researched"] = cleaned.get("date_researched") or researched
         self.instance.date, self.instance.date_researched = date, cleaned["date_researched"]
+        return cleaned
+
+
+class VolumeForm(CatalogueRecordForm):
+    start_date = forms.CharField(label=_("Start date"), required=False, max_length=20, help_text=_("YYYYMMDD"))
+    end_date = forms.CharField(label=_("End date"), required=False, max_length=20, help_text=_("YYYYMMDD"))
+
+    class Meta:
+        model = Volume
+        fields = [*_CLASS_FIELDS, "title", "responsible", "start_date", "end_date", *_DESCRIPTION_FIELDS]
+        widgets = _WIDGETS
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name in ("start_date", "end_date"):
+            parsed = self._clean_date(name)
+            if parsed is None:
+                continue
+            date, researched = parsed
+            if researched:
+                self.add_error(
+                    name, _("A volume's dates have no 'established by research' mark: leave out the brackets.")
+                )
+                continue
+            cleaned[name] = date
+            setattr(self.instance, name, date)
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end.ljust(8, "9") < start.ljust(8, "0") and not self.errors:
+            self.add_error("end_date", _("The end date is before the start date."))
         return cleaned
 
 

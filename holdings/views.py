@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -22,7 +23,7 @@ from villages.roles import HOLDINGS
 
 from . import exports, imports, selectors, services
 from .filtersets import ItemFilterSet, VolumeFilterSet
-from .forms import ImportForm, ItemFilterForm, ItemForm, RenumberForm
+from .forms import ImportForm, ItemFilterForm, ItemForm, RenumberForm, VolumeForm
 from .models import Fonds, ImportJob, ImportStatus, Item, OpenStatus, RetentionPeriod, Volume
 
 PAGE_SIZE = 50
@@ -157,12 +158,15 @@ class VolumeDetailView(CatalogueRecordDetailView):
         return context
 
 
-def _save_item(request: HttpRequest, form: ItemForm, item: Item | None) -> Item | None:
+def _save_record(
+    request: HttpRequest, form: ItemForm | VolumeForm, record: Item | Volume | None
+) -> Item | Volume | None:
     data = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+    create = services.item_create if form._meta.model is Item else services.volume_create
     try:
-        if item is None:
-            return services.item_create(actor=request.user, request=request, **form.cleaned_data)
-        return services.record_update(record=item, actor=request.user, request=request, **data)
+        if record is None:
+            return create(actor=request.user, request=request, **form.cleaned_data)
+        return services.record_update(record=record, actor=request.user, request=request, **data)
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
             for field, errors in exc.error_dict.items():
@@ -172,34 +176,63 @@ def _save_item(request: HttpRequest, form: ItemForm, item: Item | None) -> Item 
     return None
 
 
+# Per kind of record: its form, its pages, and what the form page says.
+_RECORD_KINDS: dict[type, dict[str, Any]] = {
+    Item: {"form": ItemForm, "detail": "holdings:item-detail", "list": "holdings:item-list"},
+    Volume: {"form": VolumeForm, "detail": "holdings:volume-detail", "list": "holdings:volume-list"},
+}
+
+
+def _record_form(request: HttpRequest, model: type[Item] | type[Volume], pk: int | None) -> HttpResponse:
+    """Create (``pk`` None) or edit an item or a volume; only its custodian unit may edit it."""
+    kind = _RECORD_KINDS[model]
+    record = None
+    if pk is None:
+        _require_holdings(request.user, Action.ADD)
+        initial = {"year": timezone.localdate().year, "open_status": OpenStatus.UNREVIEWED}
+        if request.GET.get("fonds"):
+            initial["fonds"] = request.GET["fonds"]
+        form = kind["form"](request.POST or None, user=request.user, initial=initial)
+    else:
+        _require_holdings(request.user, Action.CHANGE)
+        record = get_object_or_404(selectors.visible(model, user=request.user), pk=pk)
+        if not model.objects.restrict(request.user, Action.CHANGE).filter(pk=pk).exists():
+            raise PermissionDenied(_("Only the unit that keeps this record can edit it."))
+        form = kind["form"](request.POST or None, user=request.user, instance=record)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_record(request, form, None if pk is None else model.objects.get(pk=pk))
+        if saved is not None:
+            if pk is None:
+                messages.success(request, _("Filed as %(code)s.") % {"code": saved.reference_code})
+            else:
+                messages.success(request, _("Saved."))
+            return redirect(kind["detail"], pk=saved.pk)
+    cancel = reverse(kind["detail"], args=[pk]) if pk else reverse(kind["list"])
+    return render(
+        request,
+        "holdings/record_form.html",
+        {"form": form, "record": record, "is_volume": model is Volume, "cancel_url": cancel},
+    )
+
+
 @login_required
 def item_create(request: HttpRequest) -> HttpResponse:
-    _require_holdings(request.user, Action.ADD)
-    initial = {"year": timezone.localdate().year, "open_status": OpenStatus.UNREVIEWED}
-    if request.GET.get("fonds"):
-        initial["fonds"] = request.GET["fonds"]
-    form = ItemForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        item = _save_item(request, form, None)
-        if item is not None:
-            messages.success(request, _("Filed as %(code)s.") % {"code": item.reference_code})
-            return redirect("holdings:item-detail", pk=item.pk)
-    return render(request, "holdings/item_form.html", {"form": form, "item": None})
+    return _record_form(request, Item, None)
 
 
 @login_required
 def item_update(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_holdings(request.user, Action.CHANGE)
-    item = get_object_or_404(selectors.visible(Item, user=request.user), pk=pk)
-    if not Item.objects.restrict(request.user, Action.CHANGE).filter(pk=pk).exists():
-        raise PermissionDenied(_("Only the unit that keeps this record can edit it."))
-    form = ItemForm(request.POST or None, user=request.user, instance=item)
-    if request.method == "POST" and form.is_valid():
-        saved = _save_item(request, form, Item.objects.get(pk=pk))
-        if saved is not None:
-            messages.success(request, _("Saved."))
-            return redirect("holdings:item-detail", pk=pk)
-    return render(request, "holdings/item_form.html", {"form": form, "item": item})
+    return _record_form(request, Item, pk)
+
+
+@login_required
+def volume_create(request: HttpRequest) -> HttpResponse:
+    return _record_form(request, Volume, None)
+
+
+@login_required
+def volume_update(request: HttpRequest, pk: int) -> HttpResponse:
+    return _record_form(request, Volume, pk)
 
 
 @login_required

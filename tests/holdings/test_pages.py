@@ -149,3 +149,39 @@ def test_volume_list_and_page_show_the_volume_and_its_items_in_scope_only(browse
     assert client.get(reverse("holdings:volume-detail", args=[foreign.pk])).status_code == 404
     item_page = client.get(reverse("holdings:item-detail", args=[volume.items.get().pk])).content.decode()
     assert reverse("holdings:volume-detail", args=[volume.pk]) in item_page
+
+
+def test_filing_and_editing_a_volume_through_the_form(browser, world, village_archivist):
+    from holdings.models import Volume
+
+    client = browser(village_archivist)
+    data = {
+        "fonds": world.village_a1_fonds.pk,
+        "category": Item._meta.get_field("category").related_model.objects.get(code="WS").pk,
+        "year": 2015,
+        "retention": Item._meta.get_field("retention").related_model.objects.get(code="Y").pk,
+        "org_code": "",
+        "title": "青石村二〇一五年村务公开材料",
+        "start_date": "2015-12-01",
+        "end_date": "2015-03-01",
+        "open_status": "unreviewed",
+        "carrier": "paper",
+    }
+    response = client.post(reverse("holdings:volume-create"), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["end_date"]  # before the start: refused, nothing filed
+    assert not Volume.objects.exists()
+    data["end_date"] = "2015.12.31"
+    response = client.post(reverse("holdings:volume-create"), data)
+    volume = Volume.objects.get()
+    assert response.status_code == 302 and response.url == reverse("holdings:volume-detail", args=[volume.pk])
+    assert (volume.start_date, volume.end_date, volume.number) == ("20151201", "20151231", 1)
+    assert volume.reference_code  # filed: numbered and coded by the service
+
+    page = client.get(reverse("holdings:volume-update", args=[volume.pk]))
+    assert page.context["form"].fields["year"].disabled  # the class is locked once filed
+    data.update(title="青石村二〇一五年村务公开材料（补充）", page_count=12)
+    response = client.post(reverse("holdings:volume-update", args=[volume.pk]), data)
+    assert response.status_code == 302
+    volume.refresh_from_db()
+    assert (volume.title, volume.page_count) == ("青石村二〇一五年村务公开材料（补充）", 12)
