@@ -159,10 +159,11 @@ class VolumeDetailView(CatalogueRecordDetailView):
 
 
 def _save_record(
-    request: HttpRequest, form: ItemForm | VolumeForm, record: Item | Volume | None
+    request: HttpRequest, form: ItemForm | VolumeForm, record: Item | Volume | None, create: Any
 ) -> Item | Volume | None:
+    """Create with ``create`` (a service) or update ``record``; the services' refusals become
+    form errors a person can act on."""
     data = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
-    create = services.item_create if form._meta.model is Item else services.volume_create
     try:
         if record is None:
             return create(actor=request.user, request=request, **form.cleaned_data)
@@ -176,10 +177,20 @@ def _save_record(
     return None
 
 
-# Per kind of record: its form, its pages, and what the form page says.
+# Per kind of record: its form, the service that files it, its pages.
 _RECORD_KINDS: dict[type, dict[str, Any]] = {
-    Item: {"form": ItemForm, "detail": "holdings:item-detail", "list": "holdings:item-list"},
-    Volume: {"form": VolumeForm, "detail": "holdings:volume-detail", "list": "holdings:volume-list"},
+    Item: {
+        "form": ItemForm,
+        "create": services.item_create,
+        "detail": "holdings:item-detail",
+        "list": "holdings:item-list",
+    },
+    Volume: {
+        "form": VolumeForm,
+        "create": services.volume_create,
+        "detail": "holdings:volume-detail",
+        "list": "holdings:volume-list",
+    },
 }
 
 
@@ -200,7 +211,7 @@ def _record_form(request: HttpRequest, model: type[Item] | type[Volume], pk: int
             raise PermissionDenied(_("Only the unit that keeps this record can edit it."))
         form = kind["form"](request.POST or None, user=request.user, instance=record)
     if request.method == "POST" and form.is_valid():
-        saved = _save_record(request, form, None if pk is None else model.objects.get(pk=pk))
+        saved = _save_record(request, form, None if pk is None else model.objects.get(pk=pk), kind["create"])
         if saved is not None:
             if pk is None:
                 messages.success(request, _("Filed as %(code)s.") % {"code": saved.reference_code})
