@@ -128,6 +128,7 @@ def main() -> None:
         from . import imports
 
         sections.append(imports.run(rows=args.import_rows, database_url=database_url))
+        sections.append(imports.run_into_catalogue())
     load_after = os.getloadavg()
     sections.append(
         f"Whole run: {time.perf_counter() - started:.0f} s (`python -m bench --rows {args.rows} --only "
