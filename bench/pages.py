@@ -105,6 +105,14 @@ def run(rows: int) -> str:
                 lambda i: html["county"].get(reverse("holdings:item-detail", args=[detail_ids[i % len(detail_ids)]])),
             )
         )
+    volume_url = _url("holdings:volume-list")
+    if volume_url:
+        cases.append(("HTML volume list (village archivist)", lambda i: html["village"].get(volume_url)))
+    # The home dashboard; its slow figures are cached for a few minutes, so this is the usual visit.
+    cases += [
+        ("Home dashboard (county admin)", lambda i: html["county"].get("/")),
+        ("Home dashboard (village archivist)", lambda i: html["village"].get("/")),
+    ]
     lines = [
         "### List and detail pages",
         "",
