@@ -78,14 +78,39 @@ class CatalogueRecordForm(BootstrapFormMixin, forms.ModelForm):
 
 
 class ItemForm(CatalogueRecordForm):
+    """An item filed alone (件), or inside a volume (卷内文件) when it comes from the volume's page:
+    then the volume rides along hidden and the item takes the volume's fonds and class."""
+
     date = forms.CharField(
         label=_("Date"), required=False, max_length=20, help_text=_("YYYYMMDD; [19450815] if established by research")
     )
 
     class Meta:
         model = Item
-        fields = [*_CLASS_FIELDS, "title", "responsible", "doc_number", "date", "date_researched", *_DESCRIPTION_FIELDS]
-        widgets = _WIDGETS
+        fields = [
+            *_CLASS_FIELDS,
+            "volume",
+            "title",
+            "responsible",
+            "doc_number",
+            "date",
+            "date_researched",
+            *_DESCRIPTION_FIELDS,
+        ]
+        widgets = {**_WIDGETS, "volume": forms.HiddenInput}
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["volume"].queryset = Volume.objects.restrict(user, Action.ADD)
+        if self.instance.pk and self.instance.number is not None:
+            self.fields["volume"].disabled = True
+
+    def volume_shown(self) -> Volume | None:
+        """The volume this item is (to be) filed in, for the page to name it."""
+        value = self["volume"].value()
+        if not value:
+            return None
+        return self.fields["volume"].queryset.filter(pk=value).select_related("fonds").first()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -200,9 +200,19 @@ def _record_form(request: HttpRequest, model: type[Item] | type[Volume], pk: int
     record = None
     if pk is None:
         _require_holdings(request.user, Action.ADD)
-        initial = {"year": timezone.localdate().year, "open_status": OpenStatus.UNREVIEWED}
+        initial: dict[str, Any] = {"year": timezone.localdate().year, "open_status": OpenStatus.UNREVIEWED}
         if request.GET.get("fonds"):
             initial["fonds"] = request.GET["fonds"]
+        volume = _volume_to_fill(request) if model is Item else None
+        if volume is not None:  # 卷内文件 take the volume's fonds and class
+            initial.update(
+                volume=volume.pk,
+                fonds=volume.fonds_id,
+                category=volume.category_id,
+                year=volume.year,
+                retention=volume.retention_id,
+                org_code=volume.org_code,
+            )
         form = kind["form"](request.POST or None, user=request.user, initial=initial)
     else:
         _require_holdings(request.user, Action.CHANGE)
@@ -224,6 +234,15 @@ def _record_form(request: HttpRequest, model: type[Item] | type[Volume], pk: int
         "holdings/record_form.html",
         {"form": form, "record": record, "is_volume": model is Volume, "cancel_url": cancel},
     )
+
+
+def _volume_to_fill(request: HttpRequest) -> Volume | None:
+    """The volume named by ``?volume=`` if the user may file into it."""
+    try:
+        pk = int(request.GET.get("volume") or 0)
+    except ValueError:
+        return None
+    return Volume.objects.restrict(request.user, Action.ADD).filter(pk=pk).first() if pk else None
 
 
 @login_required

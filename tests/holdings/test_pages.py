@@ -185,3 +185,34 @@ def test_filing_and_editing_a_volume_through_the_form(browser, world, village_ar
     assert response.status_code == 302
     volume.refresh_from_db()
     assert (volume.title, volume.page_count) == ("青石村二〇一五年村务公开材料（补充）", 12)
+
+
+def test_filing_an_item_into_a_volume_from_the_volume_page(browser, world, village_archivist, other_village_archivist):
+    from tests.factories import VolumeFactory
+
+    volume = VolumeFactory(fonds=world.village_a1_fonds, year=2016, title="青石村二〇一六年财务凭证")
+    client = browser(village_archivist)
+    page = client.get(reverse("holdings:volume-detail", args=[volume.pk])).content.decode()
+    assert f"{reverse('holdings:item-create')}?volume={volume.pk}" in page
+
+    form_page = client.get(reverse("holdings:item-create"), {"volume": volume.pk})
+    assert 'data-testid="in-volume"' in form_page.content.decode()
+    initial = form_page.context["form"].initial
+    assert (initial["volume"], initial["fonds"], initial["year"]) == (volume.pk, volume.fonds_id, 2016)
+    data = {
+        name: value
+        for name, value in initial.items()
+        if name in ("volume", "fonds", "category", "year", "retention", "org_code", "open_status")
+    }
+    data.update(title="二〇一六年一月记账凭证", carrier="paper")
+    response = client.post(reverse("holdings:item-create") + f"?volume={volume.pk}", data)
+    assert response.status_code == 302, response.context["form"].errors
+    item = volume.items.get()
+    assert (item.title, item.number) == ("二〇一六年一月记账凭证", 1)  # numbered within the volume
+
+    # Another village's archivist cannot slip an item into this volume.
+    other = browser(other_village_archivist)
+    data["title"] = "不应归入的文件"
+    response = other.post(reverse("holdings:item-create"), data)
+    assert response.status_code == 200 and "volume" in response.context["form"].errors
+    assert volume.items.count() == 1
