@@ -14,7 +14,7 @@ from villages import demo as village_demo
 from villages.models import Unit
 
 from . import codes, services
-from .models import Category, Fonds, Item, OpenStatus, RecordStatus, RetentionPeriod
+from .models import Category, Fonds, Item, OpenStatus, RecordStatus, RetentionPeriod, Volume
 
 TOPICS = [
     "村务公开",
@@ -111,11 +111,55 @@ def seed_holdings(*, seed: int = 2026) -> dict[str, int]:
             start_year=years.start,
             end_year=years.stop - 1,
         )
-        if Item.objects.filter(fonds=fonds).exists():
+        if code in VOLUME_FONDS and not Volume.objects.filter(fonds=fonds).exists():
+            _volumes(rng, fonds, ws, periods)
+        if Item.objects.filter(fonds=fonds, volume__isnull=True).exists():
             continue
         _bulk_items(rng, fonds, creator, ws, periods, orgs, count, years)
         _bulk_items(rng, fonds, creator, photos, periods, [""], count // 10, years, PHOTO_TITLES)
-    return {"fonds": Fonds.objects.count(), "items": Item.objects.count()}
+    return {"fonds": Fonds.objects.count(), "volumes": Volume.objects.count(), "items": Item.objects.count()}
+
+
+# Fonds whose older records (before filing by item) are arranged in volumes (案卷), and those years.
+VOLUME_FONDS = ("J001", "J002")
+VOLUME_YEARS = range(1980, 1990)
+
+
+def _volumes(rng: random.Random, fonds: Fonds, category: Category, periods: dict[str, RetentionPeriod]) -> None:
+    """A few volumes a year, each with its 卷内文件, filed through the services (numbers, codes)."""
+    for year in VOLUME_YEARS:
+        titles = _titles(rng, fonds.name, year, GOV_TITLES)
+        for retention_code in ("Y", "D30", "D10"):
+            topic = rng.choice(TOPICS)
+            volume = services.volume_create(
+                actor=None,
+                fonds=fonds,
+                category=category,
+                year=year,
+                retention=periods[retention_code],
+                org_code="BGS",
+                title=f"{fonds.name}{year}年{topic}工作文件材料",
+                responsible=fonds.name,
+                start_date=f"{year}0{rng.randint(1, 4)}{rng.randint(10, 28)}",
+                end_date=f"{year}1{rng.randint(0, 2)}{rng.randint(10, 28)}",
+                open_status=OpenStatus.OPEN,
+                box=f"{year - 1979:04d}",
+            )
+            for _ in range(rng.randint(3, 6)):
+                services.item_create(
+                    actor=None,
+                    fonds=fonds,
+                    category=category,
+                    year=year,
+                    retention=periods[retention_code],
+                    org_code="BGS",
+                    volume=volume,
+                    title=next(titles),
+                    responsible=fonds.name,
+                    date=f"{year}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}",
+                    page_count=rng.randint(1, 12),
+                    open_status=OpenStatus.OPEN,
+                )
 
 
 def _bulk_items(rng, fonds, creator, category, periods, orgs, count, years, templates=None) -> None:

@@ -22,7 +22,11 @@ class Command(BaseCommand):
         counts = village_demo.seed_network()
         self.stdout.write(self.style.SUCCESS(f"Demo county ready: {counts['units']} units, {counts['users']} users."))
         held = holdings_demo.seed_holdings()
-        self.stdout.write(self.style.SUCCESS(f"Demo holdings ready: {held['fonds']} fonds, {held['items']} items."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo holdings ready: {held['fonds']} fonds, {held['volumes']} volumes, {held['items']} items."
+            )
+        )
         if quiet_logins:
             return
         self.stdout.write("")
