@@ -104,6 +104,10 @@ class ItemForm(CatalogueRecordForm):
         self.fields["volume"].queryset = Volume.objects.restrict(user, Action.ADD)
         if self.instance.pk and self.instance.number is not None:
             self.fields["volume"].disabled = True
+        elif not self.instance.pk and self.initial.get("volume"):
+            for name in _CLASS_FIELDS:  # 卷内文件 are of their volume's fonds and class
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("As the volume.")
 
     def volume_shown(self) -> Volume | None:
         """The volume this item is (to be) filed in, for the page to name it."""

@@ -204,11 +204,11 @@ def test_filing_an_item_into_a_volume_from_the_volume_page(browser, world, villa
         for name, value in initial.items()
         if name in ("volume", "fonds", "category", "year", "retention", "org_code", "open_status")
     }
-    data.update(title="二〇一六年一月记账凭证", carrier="paper")
+    data.update(title="二〇一六年一月记账凭证", carrier="paper", year=2020)  # the class is the volume's
     response = client.post(reverse("holdings:item-create") + f"?volume={volume.pk}", data)
     assert response.status_code == 302, response.context["form"].errors
     item = volume.items.get()
-    assert (item.title, item.number) == ("二〇一六年一月记账凭证", 1)  # numbered within the volume
+    assert (item.title, item.number, item.year) == ("二〇一六年一月记账凭证", 1, 2016)  # numbered within the volume
 
     # Another village's archivist cannot slip an item into this volume.
     other = browser(other_village_archivist)
