@@ -10,6 +10,7 @@ from archives_site.forms import BootstrapFormMixin
 from archives_site.scoping import Action
 from villages.models import Unit
 
+from . import services
 from .dates import parse_catalogue_date
 from .models import Category, Fonds, Item, OpenStatus, RecordStatus, RetentionPeriod, Volume
 
@@ -34,7 +35,8 @@ class ItemFilterForm(BootstrapFormMixin, forms.Form):
         self.fields["unit"].queryset = Unit.objects.restrict(user, Action.VIEW).order_by("path")
 
 
-# Where a record is kept and how it is described: the same on items and volumes.
+# Where a record is kept and how it is described, in the form's order (the services own which
+# fields may be written at all: services.ITEM_FIELDS / VOLUME_FIELDS).
 _DESCRIPTION_FIELDS = [
     "page_count",
     "classification",
@@ -51,7 +53,7 @@ _DESCRIPTION_FIELDS = [
     "original_code",
     "note",
 ]
-_CLASS_FIELDS = ["fonds", "category", "year", "retention", "org_code"]
+_CLASS_FIELDS = [name for name in services.CLASS_FIELDS if name != "volume"]
 _WIDGETS = {"title": forms.Textarea(attrs={"rows": 2}), "note": forms.Textarea(attrs={"rows": 2})}
 
 

@@ -216,3 +216,12 @@ def test_filing_an_item_into_a_volume_from_the_volume_page(browser, world, villa
     response = other.post(reverse("holdings:item-create"), data)
     assert response.status_code == 200 and "volume" in response.context["form"].errors
     assert volume.items.count() == 1
+
+
+def test_the_forms_offer_only_fields_the_services_write():
+    """A form field the filing services do not take would be dropped without a word."""
+    from holdings import services
+    from holdings.forms import ItemForm, VolumeForm
+
+    assert set(ItemForm._meta.fields) <= set(services.ITEM_FIELDS)
+    assert set(VolumeForm._meta.fields) <= set(services.VOLUME_FIELDS)
