@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from .models import GENESIS_HASH, AuditChainHead, AuditEvent
+from .scoping import SYSTEM
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -62,6 +63,8 @@ def audit_record(
     """
     if actor is None and request is not None and getattr(request, "user", None) is not None:
         actor = request.user if request.user.is_authenticated else None
+    if actor is SYSTEM:
+        actor, actor_name = None, actor_name or SYSTEM.get_username()
     with transaction.atomic():
         AuditChainHead.objects.bulk_create([AuditChainHead(pk=1)], ignore_conflicts=True)
         head = AuditChainHead.objects.select_for_update().get(pk=1)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Self
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import F, Q
 
@@ -104,6 +105,55 @@ def user_scope(user: AbstractBaseUser | AnonymousUser | None, resource: str, act
     from villages.selectors import user_unit_scope  # the network app owns roles and units
 
     return user_unit_scope(user=user, resource=resource, action=action)
+
+
+class SystemActor:
+    """The explicit actor of Celery tasks, migrations, management commands and seeding.
+
+    Services never accept ``None`` as an actor (that would skip every check unnoticed); work
+    that no person does passes :data:`SYSTEM`, which reaches everything and is written to the
+    audit trail as "system".
+    """
+
+    pk = None
+    id = None
+    is_authenticated = True
+    is_active = True
+    is_superuser = True
+    is_staff = False
+    username = "system"
+
+    def get_username(self) -> str:
+        return self.username
+
+    def __str__(self) -> str:
+        return self.username
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = SystemActor()
+
+
+def require_reach(
+    actor: Any,
+    resource: str,
+    action: Action,
+    unit_ids: int | list[int | None] | tuple[int | None, ...] | None,
+    message: str,
+) -> None:
+    """The one write check of every service: ``actor`` must reach each of ``unit_ids`` for
+    ``action`` on ``resource``. Fails closed: no actor, an anonymous or inactive one, or a unit
+    of ``None`` is refused; only :data:`SYSTEM` skips the check."""
+    if actor is SYSTEM:
+        return
+    if actor is None:
+        raise PermissionDenied(message)
+    scope = user_scope(actor, resource, action)
+    for unit_id in unit_ids if isinstance(unit_ids, list | tuple) else [unit_ids]:
+        if not scope.contains(unit_id):
+            raise PermissionDenied(message)
 
 
 def user_can(user: AbstractBaseUser | AnonymousUser | None, resource: str, action: Action) -> bool:

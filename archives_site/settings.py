@@ -222,6 +222,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# --- Catalogue rules (local rules are settings, DESIGN: keep them as data) -------------------
+# 年度 of a record: from this year (old land deeds, 民国 records) up to this year plus the margin.
+CATALOGUE_YEAR_MIN = env.int("CATALOGUE_YEAR_MIN", default=1500)
+CATALOGUE_YEARS_AHEAD = env.int("CATALOGUE_YEARS_AHEAD", default=0)
+
 # --- Dashboard --------------------------------------------------------------------------------
 # Each app contributes panels to the home dashboard; a panel is a callable (request) -> dict|None.
 DASHBOARD_PANELS = [

@@ -51,3 +51,48 @@ def validate_catalogue_date(value: str) -> None:
     """Model-field validator: the stored form must already be normalised."""
     if value and parse_catalogue_date(value)[0] != value:
         raise ValidationError(_("Write the date as YYYYMMDD, e.g. 20150312 (YYYY or YYYYMM if unknown)."))
+
+
+def year_bounds() -> tuple[int, int]:
+    """The 年度 a record may have: ``CATALOGUE_YEAR_MIN`` (setting) up to this year."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    return settings.CATALOGUE_YEAR_MIN, timezone.localdate().year + settings.CATALOGUE_YEARS_AHEAD
+
+
+def validate_year(year: int | None) -> None:
+    """The one bound on 年度, for forms, the API, imports and services alike."""
+    low, high = year_bounds()
+    if year is None or not low <= year <= high:
+        raise ValidationError(
+            _("The year must be between %(low)s and %(high)s (four digits, e.g. 2015).") % {"low": low, "high": high},
+            code="year_out_of_range",
+        )
+
+
+def date_year_mismatch(year: int | None, *dates: str) -> str | None:
+    """The first catalogue date whose year is not the record's 年度 (a volume's dates must
+    span it), or None. A document may belong to another 年度 than its date (a plan filed with
+    the year it is for), so callers accept a mismatch only when the person confirms it."""
+    present = [d for d in dates if d]
+    if year is None or not present:
+        return None
+    years = [int(d[:4]) for d in present]
+    if len(present) == 1:
+        return None if years[0] == year else present[0]
+    return None if min(years) <= year <= max(years) else present[0]
+
+
+def check_date_in_year(year: int | None, *dates: str, confirmed: bool) -> None:
+    """Refuse a date outside its 年度 unless ``confirmed``; the message says how to go on."""
+    mismatch = date_year_mismatch(year, *dates)
+    if mismatch and not confirmed:
+        raise ValidationError(
+            _(
+                "The date %(date)s is not in the year %(year)s. Correct the date or the year, or confirm "
+                "that the record belongs to %(year)s."
+            )
+            % {"date": mismatch, "year": year},
+            code="date_outside_year",
+        )

@@ -6,6 +6,8 @@ that scope them (DESIGN §4): reads need either in reach, writes need the custod
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -294,6 +296,11 @@ class CatalogueRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.reference_code or _('(draft)')} {self.title[:60]}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if getattr(self, "withheld", False):  # masked for a reader (holdings.selectors.withhold)
+            raise RuntimeError("A record shown with its fields withheld must never be saved.")
+        super().save(*args, **kwargs)
+
     @property
     def is_restricted(self) -> bool:
         """Classified, controlled or deferred: detail views are audited and need extra rights."""
@@ -438,6 +445,50 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name} → {self.fonds.code}"
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Writing")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class ExportJob(models.Model):
+    """An export of catalogue records (XLSX, CSV, the printed PDF catalogue) written off the
+    request path by a Celery task, with progress; the file is downloaded when it is ready.
+
+    ``params`` holds what the export was asked for (filters, search terms, fonds); the task
+    reads the records again through the creator's reach when it runs. Only the creator sees a
+    job (:func:`holdings.selectors.export_jobs`)."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=32, default="items")
+    format = models.CharField(_("format"), max_length=8)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows written"), default=0)
+    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", blank=True)
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.file_name or f"export {self.pk}"
 
     @property
     def progress_percent(self) -> int:

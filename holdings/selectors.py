@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db.models import Count, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from archives_site.scoping import Action, user_scope
-from archives_site.search import SearchPage, search_ids
+from archives_site.search import SearchPage, filter_matching, search_ids
 from villages.models import Unit
 from villages.roles import HOLDINGS, OPEN_ONLY_ROLES, RESTRICTED_HOLDINGS, Role, reach_for
 from villages.selectors import user_assignments
 
 from .models import Category, Fonds, Item, OpenStatus, Volume
+
+R = TypeVar("R", Item, Volume)
 
 
 def _open_only(user: Any) -> bool:
@@ -28,6 +32,68 @@ def visible(model: type[Item] | type[Volume] | type[Fonds], *, user: Any) -> Que
     qs = model.objects.restrict(user, Action.VIEW)
     if model is not Fonds and _open_only(user):
         qs = qs.filter(open_status=OpenStatus.OPEN)
+    return qs
+
+
+# The descriptive fields of a restricted record that a user without the restricted-holdings
+# right never sees (in lists, search, exports, PDFs, volume pages); 档号, class and status stay.
+WITHHELD_FIELDS = (
+    "title",
+    "responsible",
+    "doc_number",
+    "date",
+    "classification",
+    "classification_term",
+    "note",
+    "original_code",
+    "disclosure",
+    "start_date",
+    "end_date",
+)
+
+
+def withhold(records: Iterable[R], *, user: Any) -> Iterator[R]:
+    """The records as ``user`` may see them: a restricted record (classified, controlled,
+    deferred) outside the user's restricted-holdings reach has its descriptive fields blanked
+    and ``withheld`` set, so every page, export and serializer that prints it shows its 档号
+    and status only. Such an instance refuses to be saved (see ``CatalogueRecord.save``)."""
+    for record in records:
+        if record.is_restricted and not can_view_restricted(user=user, record=record):
+            mask(record)
+        yield record
+
+
+def mask(record: Any) -> None:
+    """Blank a record's withheld fields in memory (never saved)."""
+    for name in WITHHELD_FIELDS:
+        if hasattr(record, name):
+            setattr(record, name, "")
+    record.title = _("(withheld: restricted record)")
+    record.withheld = True
+
+
+def catalogue_rows(model: type[Item] | type[Volume], *, user: Any, filters: dict[str, Any], q: str = "") -> QuerySet:
+    """Every row of a list as an export reads it: what ``user`` may see, narrowed by the list's
+    filters (``holdings.filtersets``) and matching ``q``, ordered as boxes are shelved (档号).
+    Pass the rows through :func:`withhold` before showing them. Invalid filters raise
+    ``ValidationError`` (the caller answers 400)."""
+    from django.core.exceptions import ValidationError
+
+    from .filtersets import ItemFilterSet, VolumeFilterSet
+
+    filterset = (ItemFilterSet if model is Item else VolumeFilterSet)(filters, queryset=visible(model, user=user))
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors)
+    return (
+        filter_matching(searchable(filterset.qs, user=user, q=q), q)
+        .select_related("fonds", "category", "retention")
+        .order_by("fonds__code", "reference_code", "id")
+    )
+
+
+def searchable(qs: QuerySet, *, user: Any, q: str) -> QuerySet:
+    """``qs`` ready to be searched for ``q`` by ``user``: a restricted row the user may not see
+    in full matches on its 档号 only, never on the fields withheld from them."""
     return qs
 
 

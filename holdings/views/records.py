@@ -1,4 +1,4 @@
-"""Staff pages of the holdings: fonds, volumes, items, search, exports, statistics, imports."""
+"""Fonds, volumes and items: lists with search, record pages, the filing form, renumbering."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,21 +17,15 @@ from django.views.generic import DetailView, ListView
 
 from archives_site.audit import audit_record
 from archives_site.scoping import Action, user_can
-from archives_site.search import filter_matching
 from archives_site.viewmixins import ScopedViewMixin
 from villages.roles import HOLDINGS
 
-from . import exports, imports, selectors, services
-from .filtersets import ItemFilterSet, VolumeFilterSet
-from .forms import ImportForm, ItemFilterForm, ItemForm, RenumberForm, VolumeForm
-from .models import Fonds, ImportJob, ImportStatus, Item, OpenStatus, RetentionPeriod, Volume
+from .. import selectors, services
+from ..forms import ItemForm, RenumberForm, VolumeForm
+from ..models import Fonds, Item, OpenStatus, Volume
+from .common import filtered, require_holdings
 
 PAGE_SIZE = 50
-
-
-def _require_holdings(user: Any, action: Action = Action.VIEW) -> None:
-    if not user_can(user, HOLDINGS, action):
-        raise PermissionDenied
 
 
 class FondsListView(ScopedViewMixin, ListView):
@@ -57,19 +51,10 @@ class FondsDetailView(ScopedViewMixin, DetailView):
         return context
 
 
-def _filtered(request: HttpRequest, model: type[Item] | type[Volume]) -> tuple[Any, ItemFilterForm]:
-    """The user's visible items or volumes narrowed by the list's filters (not yet by the search)."""
-    form = ItemFilterForm(request.GET or None, user=request.user)
-    qs = selectors.visible(model, user=request.user)
-    data = {k: v for k, v in request.GET.items() if k != "q"}
-    filterset = (ItemFilterSet if model is Item else VolumeFilterSet)(data, queryset=qs)
-    return (filterset.qs if filterset.is_valid() else qs.none()), form
-
-
 def _record_list(request: HttpRequest, model: type[Item] | type[Volume], template: str) -> HttpResponse:
     """Items or volumes newest first, with filters, Chinese search (highlighted) and keyset pages."""
-    _require_holdings(request.user)
-    qs, form = _filtered(request, model)
+    require_holdings(request.user)
+    qs, form = filtered(request, model)
     q = (request.GET.get("q") or "").strip()
     try:
         after = int(request.GET["after"]) if request.GET.get("after") else None
@@ -199,7 +184,7 @@ def _record_form(request: HttpRequest, model: type[Item] | type[Volume], pk: int
     kind = _RECORD_KINDS[model]
     record = None
     if pk is None:
-        _require_holdings(request.user, Action.ADD)
+        require_holdings(request.user, Action.ADD)
         initial: dict[str, Any] = {"year": timezone.localdate().year, "open_status": OpenStatus.UNREVIEWED}
         if request.GET.get("fonds"):
             initial["fonds"] = request.GET["fonds"]
@@ -215,7 +200,7 @@ def _record_form(request: HttpRequest, model: type[Item] | type[Volume], pk: int
             )
         form = kind["form"](request.POST or None, user=request.user, initial=initial)
     else:
-        _require_holdings(request.user, Action.CHANGE)
+        require_holdings(request.user, Action.CHANGE)
         record = get_object_or_404(selectors.visible(model, user=request.user), pk=pk)
         if not model.objects.restrict(request.user, Action.CHANGE).filter(pk=pk).exists():
             raise PermissionDenied(_("Only the unit that keeps this record can edit it."))
@@ -268,7 +253,7 @@ def volume_update(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def item_renumber(request: HttpRequest, pk: int) -> HttpResponse:
     """Renumber a filed item into another class (an explicit, audited action)."""
-    _require_holdings(request.user, Action.CHANGE)
+    require_holdings(request.user, Action.CHANGE)
     item = get_object_or_404(Item.objects.restrict(request.user, Action.CHANGE), pk=pk)
     form = RenumberForm(
         request.POST or None, initial={"year": item.year, "retention": item.retention_id, "org_code": item.org_code}
@@ -291,160 +276,3 @@ def item_renumber(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Renumbered as %(code)s.") % {"code": item.reference_code})
             return redirect("holdings:item-detail", pk=item.pk)
     return render(request, "holdings/item_renumber.html", {"form": form, "item": item})
-
-
-@login_required
-@require_GET
-def item_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """The filtered, searched item list as XLSX, CSV or the printable PDF catalogue. Audited."""
-    _require_holdings(request.user)
-    qs, _form = _filtered(request, Item)
-    items = (
-        filter_matching(qs, request.GET.get("q") or "")
-        .select_related("fonds", "category", "retention")
-        .order_by("fonds__code", "reference_code", "id")
-    )
-    audit_record(action="holdings.export", request=request, data={"format": fmt, "filters": dict(request.GET.items())})
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    if fmt == "xlsx":
-        response = HttpResponse(
-            exports.items_xlsx(items=items.iterator(chunk_size=2000)),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="items-{stamp}.xlsx"'
-        return response
-    if fmt == "csv":
-        response = StreamingHttpResponse(
-            exports.items_csv(items=items.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="items-{stamp}.csv"'
-        return response
-    if fmt == "pdf":
-        fonds_id = request.GET.get("fonds")
-        if not fonds_id:
-            messages.error(request, _("Choose a fonds first: the printed catalogue is made per fonds."))
-            return redirect(f"{request.path.rsplit('/export', 1)[0]}/?{request.GET.urlencode()}")
-        fonds = get_object_or_404(Fonds.objects.restrict(request.user, Action.VIEW), pk=fonds_id)
-        heading = {"year": request.GET.get("year", ""), "org": request.GET.get("org_code", "")}
-        if request.GET.get("retention"):
-            period = RetentionPeriod.objects.filter(code=request.GET["retention"]).first()
-            heading["retention"] = period.name if period else ""
-        pdf = exports.catalogue_pdf(items=items.iterator(chunk_size=2000), fonds=fonds, heading=heading or None)
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="catalogue-{fonds.code}-{stamp}.pdf"'
-        return response
-    raise PermissionDenied
-
-
-@login_required
-@require_GET
-def statistics(request: HttpRequest) -> HttpResponse:
-    """Holdings by category, year, retention, open status and custodian, with charts; the annual table."""
-    _require_holdings(request.user)
-    try:
-        year = int(request.GET.get("year") or timezone.localdate().year)
-    except ValueError:
-        year = timezone.localdate().year
-    stats = selectors.holdings_statistics(user=request.user)
-    open_labels = dict(OpenStatus.choices)
-    charts = {
-        "category": {
-            "type": "bar",
-            "labels": [f"{r['category__code']} {r['category__name']}" for r in stats["category"]],
-            "values": [r["n"] for r in stats["category"]],
-        },
-        "year": {
-            "type": "line",
-            "labels": [r["year"] for r in stats["year"]],
-            "values": [r["n"] for r in stats["year"]],
-        },
-        "retention": {
-            "type": "doughnut",
-            "labels": [r["retention__name"] for r in stats["retention"]],
-            "values": [r["n"] for r in stats["retention"]],
-        },
-        "open_status": {
-            "type": "doughnut",
-            "labels": [str(open_labels.get(r["open_status"], r["open_status"])) for r in stats["open_status"]],
-            "values": [r["n"] for r in stats["open_status"]],
-        },
-        "custodian": {
-            "type": "bar",
-            "labels": [r["custodian_unit__name"] for r in stats["custodian"][:20]],
-            "values": [r["n"] for r in stats["custodian"][:20]],
-        },
-    }
-    return render(
-        request,
-        "holdings/statistics.html",
-        {
-            "stats": stats,
-            "charts": charts,
-            "annual": selectors.annual_statistics(user=request.user, year=year),
-            "year": year,
-        },
-    )
-
-
-# --- spreadsheet imports ------------------------------------------------------------------------
-
-
-@login_required
-def import_new(request: HttpRequest) -> HttpResponse:
-    """Upload a spreadsheet: it is always checked in full first; nothing is written yet."""
-    _require_holdings(request.user, Action.ADD)
-    form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        job = imports.import_start(
-            actor=request.user,
-            fonds=form.cleaned_data["fonds"],
-            uploaded_file=form.cleaned_data["file"],
-            dry_run=True,
-            keep_given_codes_as_original=form.cleaned_data["keep_given_codes_as_original"],
-        )
-        return redirect("holdings:import-detail", pk=job.pk)
-    jobs = ImportJob.objects.restrict(request.user, Action.VIEW).select_related("fonds")[:20]
-    return render(request, "holdings/import_new.html", {"form": form, "jobs": jobs})
-
-
-def _job(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> ImportJob:
-    return get_object_or_404(ImportJob.objects.restrict(request.user, action).select_related("fonds"), pk=pk)
-
-
-@login_required
-@require_GET
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A job's progress (polled while it runs), its verdict, the bad rows and the report."""
-    job = _job(request, pk)
-    template = "holdings/import_progress.html" if request.headers.get("HX-Request") else "holdings/import_detail.html"
-    # After a first load the page keeps polling until the deferred search indexes are built.
-    indexing = job.status == ImportStatus.DONE and imports.indexes_owed()
-    return render(request, template, {"job": job, "indexing": indexing})
-
-
-@login_required
-def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Import a checked file for real: all rows or none."""
-    if request.method != "POST":
-        return redirect("holdings:import-detail", pk=pk)
-    job = _job(request, pk, Action.ADD)
-    if job.status != ImportStatus.CHECKED:
-        messages.error(request, _("Only a file that passed the check can be imported."))
-        return redirect("holdings:import-detail", pk=pk)
-    new_job = imports.import_start(
-        actor=request.user,
-        fonds=job.fonds,
-        uploaded_file=job.file,
-        dry_run=False,
-        keep_given_codes_as_original=job.keep_given_codes_as_original,
-    )
-    return redirect("holdings:import-detail", pk=new_job.pk)
-
-
-@login_required
-@require_GET
-def import_report(request: HttpRequest, pk: int) -> FileResponse:
-    job = _job(request, pk)
-    if not job.report:
-        raise Http404
-    return FileResponse(job.report.open("rb"), as_attachment=True, filename=f"import-{job.pk}-report.csv")

@@ -1,0 +1,39 @@
+"""Staff pages of the holdings, one module per area: records (fonds, volumes, items, their
+forms), exports, statistics and imports. ``holdings.urls`` names them all from here."""
+
+from .exports import item_export
+from .imports import import_commit, import_detail, import_new, import_report
+from .records import (
+    FondsDetailView,
+    FondsListView,
+    ItemDetailView,
+    VolumeDetailView,
+    item_create,
+    item_list,
+    item_renumber,
+    item_update,
+    volume_create,
+    volume_list,
+    volume_update,
+)
+from .statistics import statistics
+
+__all__ = [
+    "FondsDetailView",
+    "FondsListView",
+    "ItemDetailView",
+    "VolumeDetailView",
+    "import_commit",
+    "import_detail",
+    "import_new",
+    "import_report",
+    "item_create",
+    "item_export",
+    "item_list",
+    "item_renumber",
+    "item_update",
+    "statistics",
+    "volume_create",
+    "volume_list",
+    "volume_update",
+]

@@ -1,0 +1,63 @@
+"""Holdings statistics: counts by category, year, retention, open status and custodian, with charts."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from .. import selectors
+from ..models import OpenStatus
+from .common import require_holdings
+
+
+@login_required
+@require_GET
+def statistics(request: HttpRequest) -> HttpResponse:
+    """Holdings by category, year, retention, open status and custodian, with charts; the annual table."""
+    require_holdings(request.user)
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    stats = selectors.holdings_statistics(user=request.user)
+    open_labels = dict(OpenStatus.choices)
+    charts = {
+        "category": {
+            "type": "bar",
+            "labels": [f"{r['category__code']} {r['category__name']}" for r in stats["category"]],
+            "values": [r["n"] for r in stats["category"]],
+        },
+        "year": {
+            "type": "line",
+            "labels": [r["year"] for r in stats["year"]],
+            "values": [r["n"] for r in stats["year"]],
+        },
+        "retention": {
+            "type": "doughnut",
+            "labels": [r["retention__name"] for r in stats["retention"]],
+            "values": [r["n"] for r in stats["retention"]],
+        },
+        "open_status": {
+            "type": "doughnut",
+            "labels": [str(open_labels.get(r["open_status"], r["open_status"])) for r in stats["open_status"]],
+            "values": [r["n"] for r in stats["open_status"]],
+        },
+        "custodian": {
+            "type": "bar",
+            "labels": [r["custodian_unit__name"] for r in stats["custodian"][:20]],
+            "values": [r["n"] for r in stats["custodian"][:20]],
+        },
+    }
+    return render(
+        request,
+        "holdings/statistics.html",
+        {
+            "stats": stats,
+            "charts": charts,
+            "annual": selectors.annual_statistics(user=request.user, year=year),
+            "year": year,
+        },
+    )
