@@ -10,7 +10,8 @@ MANAGE := $(PY) manage.py
 # The test run talks to PostgreSQL and Redis on localhost unless told otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/archives
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
-TEST_ENV := DEBUG=0 SECRET_KEY=insecure-key-for-tests-only DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+TEST_ENV := DEBUG=0 SECRET_KEY=insecure-key-for-tests-only AUDIT_HMAC_KEY=insecure-audit-hmac-key-for-tests-only \
+            DATABASE_ALLOW_AUDIT_TRUNCATE=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
             CELERY_TASK_ALWAYS_EAGER=1 STATIC_MANIFEST=0
 PYTEST_ARGS ?= -n auto
 

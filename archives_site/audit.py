@@ -1,14 +1,23 @@
-"""Recording and verifying the audit trail. ``audit_record`` is the one way to write it."""
+"""Recording and verifying the audit trail. ``audit_record`` is the one way to write it.
+
+Each row's hash is an HMAC-SHA256 (key ``settings.AUDIT_HMAC_KEY``, kept out of the database) of
+the previous row's hash and the row's content, so whoever can write the tables still cannot
+produce a chain that verifies.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -42,7 +51,24 @@ def _payload(event: AuditEvent) -> str:
 
 
 def compute_hash(event: AuditEvent) -> str:
-    return hashlib.sha256((event.prev_hash + _payload(event)).encode()).hexdigest()
+    """The row's keyed hash, linking it to the previous row."""
+    message = (event.prev_hash + _payload(event)).encode()
+    return hmac.new(settings.AUDIT_HMAC_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+class AuditChainHeadMissing(RuntimeError):
+    """The chain head row is gone: the log has been tampered with (see ``audit_verify``)."""
+
+
+@receiver(post_migrate, dispatch_uid="audit_chain_head")
+def ensure_chain_head(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    """Create the head of an empty chain (migration 0005 does it on install; a database flush in
+    the tests empties the table). A head missing beside existing rows is left missing: that is
+    tampering, which ``audit_verify`` reports."""
+    if getattr(sender, "name", None) != "archives_site":
+        return
+    if not AuditChainHead.objects.using(using).exists() and not AuditEvent.objects.using(using).exists():
+        AuditChainHead.objects.using(using).create(pk=1)
 
 
 def audit_record(
@@ -66,8 +92,9 @@ def audit_record(
     if actor is SYSTEM:
         actor, actor_name = None, actor_name or SYSTEM.get_username()
     with transaction.atomic():
-        AuditChainHead.objects.bulk_create([AuditChainHead(pk=1)], ignore_conflicts=True)
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+        if head is None:
+            raise AuditChainHeadMissing("the audit chain head is missing; run manage.py audit_verify")
         event = AuditEvent(
             seq=head.seq + 1,
             at=timezone.now(),
@@ -92,7 +119,7 @@ def audit_record(
 @dataclass(frozen=True)
 class AuditProblem:
     seq: int
-    kind: str  # "edited", "deleted", "relinked"
+    kind: str  # "edited", "deleted", "head_missing"
     message: str
 
 
@@ -122,10 +149,18 @@ def audit_verify() -> list[AuditProblem]:
         last_seq, last_hash = event.seq, event.hash
 
     head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and head.seq > last_seq:
+    if head is None:
+        problems.append(
+            AuditProblem(
+                last_seq,
+                "head_missing",
+                "the chain head is missing (deleted or truncated with the rows it vouched for)",
+            )
+        )
+    elif head.seq > last_seq:
         first = last_seq + 1
         span = f"{first}" if first == head.seq else f"{first}–{head.seq}"
         problems.append(AuditProblem(first, "deleted", f"row(s) {span} deleted (the chain head records {head.seq})"))
-    elif head is not None and head.seq == last_seq and head.hash != last_hash:
+    elif head.seq == last_seq and head.hash != last_hash:
         problems.append(AuditProblem(last_seq, "edited", f"row {last_seq} edited (does not match the chain head)"))
     return problems

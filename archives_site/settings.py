@@ -24,17 +24,20 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)  # optional, never comm
 DEBUG = env.bool("DEBUG", default=False)
 
 
-def _secret_key() -> str:
-    key = env.str("SECRET_KEY", default="")
+def _secret(name: str, filename: str, *, min_length: int = 0) -> str:
+    """A secret from the environment; production has no default. A trial (DEBUG=1) generates
+    one once into var/ (git-ignored)."""
+    key = env.str(name, default="")
     if key:
+        if len(key) < min_length:
+            raise ImproperlyConfigured(f"{name} is too short: use at least {min_length} random characters.")
         return key
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Production settings have no default secret; "
-            "set SECRET_KEY in the environment (or DEBUG=1 for a local trial)."
+            f"{name} is not set. Production settings have no default secret; "
+            f"set {name} in the environment (or DEBUG=1 for a local trial)."
         )
-    # Local trial only: a key generated once and kept in var/ (git-ignored).
-    path = VAR_DIR / "secret_key"
+    path = VAR_DIR / filename
     if not path.exists():
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(50))
@@ -42,7 +45,10 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY = _secret("SECRET_KEY", "secret_key")
+# Keys the audit chain's HMAC (archives_site.audit). Separate from SECRET_KEY: rotating the session
+# secret must not break the chain, and whoever reads the database cannot recompute the hashes.
+AUDIT_HMAC_KEY = _secret("AUDIT_HMAC_KEY", "audit_hmac_key", min_length=32)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -110,6 +116,10 @@ else:
     # Page queries are short: JIT compilation (tens of ms, triggered by the cost estimates of
     # large tables) would cost more than it saves. Long batch statements may SET LOCAL jit = on.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    if env.bool("DATABASE_ALLOW_AUDIT_TRUNCATE", default=False):
+        # Test runs only: Django flushes the test database with TRUNCATE between transactional
+        # tests, which the audit tables' trigger otherwise refuses (migration 0005).
+        DATABASES["default"]["OPTIONS"]["options"] += " -c archives.allow_audit_truncate=on"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, Celery ----------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from archives_site.audit import audit_record, audit_verify
-from archives_site.models import AuditEvent
+from archives_site.models import AuditChainHead, AuditEvent
 
 
 @pytest.fixture
@@ -85,3 +85,79 @@ def test_audit_verify_command_reports_tampering(chain, capsys):
     with pytest.raises(CommandError, match="1 problem"):
         call_command("audit_verify")
     assert "row 1 edited" in capsys.readouterr().err
+
+
+def test_chain_rehashed_without_the_key_and_a_rewritten_head_is_detected(chain):
+    """Whoever can write the tables recomputes every hash (plain sha256) and the head: no match."""
+    import hashlib
+
+    from archives_site.audit import _payload
+
+    prev = "0" * 64
+    for event in AuditEvent.objects.order_by("seq"):
+        if event.seq == 3:
+            event.reason = "nothing happened"
+        event.prev_hash = prev
+        event.hash = hashlib.sha256((prev + _payload(event)).encode()).hexdigest()
+        _tamper(
+            "UPDATE archives_site_auditevent SET reason = %s, prev_hash = %s, hash = %s WHERE seq = %s",
+            [event.reason, event.prev_hash, event.hash, event.seq],
+        )
+        prev = event.hash
+    _tamper("UPDATE archives_site_auditchainhead SET hash = %s WHERE id = 1", [prev])
+    assert {(p.seq, p.kind) for p in audit_verify()} >= {(s, "edited") for s in range(1, 6)}
+
+
+def test_chain_head_exists_before_any_event(db):
+    assert AuditChainHead.objects.filter(pk=1, seq=0).exists()
+    assert audit_verify() == []
+
+
+def test_application_cannot_delete_rewind_or_skip_the_head(chain):
+    with pytest.raises(DatabaseError, match="cannot be deleted"), transaction.atomic():
+        AuditChainHead.objects.all().delete()
+    for seq in (4, 6, 5):  # back, ahead, and sideways to a hash no row has
+        with pytest.raises(DatabaseError, match="only advances by one"), transaction.atomic():
+            AuditChainHead.objects.filter(pk=1).update(seq=seq, hash="f" * 64)
+    with pytest.raises(DatabaseError, match="created only once"), transaction.atomic():
+        AuditChainHead.objects.create(pk=2)
+    assert audit_verify() == []
+
+
+@pytest.mark.parametrize("table", ["archives_site_auditevent", "archives_site_auditchainhead"])
+def test_audit_tables_cannot_be_truncated(chain, table):
+    with (
+        pytest.raises(DatabaseError, match="cannot be truncated"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        # The test run allows TRUNCATE on its connections (Django flushes test databases).
+        cursor.execute("SET LOCAL archives.allow_audit_truncate = off")
+        cursor.execute(f"TRUNCATE {table} CASCADE")
+    assert audit_verify() == []
+
+
+def test_truncated_log_with_its_head_deleted_is_tampering(chain, capsys):
+    _tamper("DELETE FROM archives_site_auditevent", [])
+    _tamper("DELETE FROM archives_site_auditchainhead", [])
+    assert [p.kind for p in audit_verify()] == ["head_missing"]
+    with pytest.raises(CommandError, match="1 problem"):
+        call_command("audit_verify")
+    assert "head is missing" in capsys.readouterr().err
+
+
+def test_events_are_refused_while_the_head_is_missing(chain):
+    from archives_site.audit import AuditChainHeadMissing
+
+    _tamper("DELETE FROM archives_site_auditchainhead", [])
+    with pytest.raises(AuditChainHeadMissing):
+        audit_record(action="test.after_tampering")
+    assert AuditEvent.objects.count() == 5
+
+
+@pytest.mark.parametrize("run", [1, 2])
+def test_a_flushed_test_database_starts_a_fresh_chain(transactional_db, run):
+    """Django flushes (TRUNCATEs) the database after a transactional test; the head comes back."""
+    audit_record(action="test.event")
+    assert audit_verify() == []
+    assert AuditChainHead.objects.get(pk=1).seq == 1
