@@ -58,6 +58,9 @@ test: $(VENV)/.test-deps
 	$(PY) -m ruff format --check .
 	$(TEST_ENV) $(MANAGE) check
 	$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
+	@# A venv from requirements.txt alone (rebuilt when it changes): tests/test_fresh_install.py
+	@# starts a real Celery worker from it.
+	@scripts/fresh-venv.sh >/dev/null
 	$(TEST_ENV) $(PY) -m pytest --create-db $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-deps
@@ -68,4 +71,4 @@ bench: $(VENV)/.test-deps
 	$(TEST_ENV) $(PY) -m bench
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-fresh var staticfiles .pytest_cache .ruff_cache

@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def running_worker() -> Iterator[str]:
+def running_worker(python: str = sys.executable) -> Iterator[str]:
+    """``python``: the interpreter whose venv runs the worker (tests/test_fresh_install.py passes
+    the one built from requirements.txt alone)."""
     queue = f"test-{uuid.uuid4().hex[:10]}"
     db = connection.settings_dict
     database_url = (
@@ -41,7 +43,7 @@ def running_worker() -> Iterator[str]:
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     command = [
-        sys.executable,
+        python,
         "-m",
         "celery",
         "-A",
