@@ -12,6 +12,7 @@ Who may do what is the role matrix in :mod:`villages.roles`; the resolution live
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Self
@@ -47,16 +48,32 @@ class Action(StrEnum):
 
 @dataclass(frozen=True)
 class UnitScope:
-    """The units a user reaches for one resource and action. ``everything`` means no filter."""
+    """The units a user reaches for one resource and action. ``everything`` means no filter.
+
+    A restriction belongs to the role assignment that gives the reach (DESIGN §4): the union
+    over a user's assignments of (units, restriction) pairs. ``unit_ids`` are reached without
+    restriction; ``open_only_ids`` only through open-only assignments (an external system's),
+    which see just the rows a model declares open (``ScopePolicy.open_rows``). An open-only
+    reach never widens another assignment's, nor narrows it.
+    """
 
     everything: bool = False
     unit_ids: frozenset[int] = frozenset()
+    open_only_ids: frozenset[int] = frozenset()
 
     def __bool__(self) -> bool:
-        return self.everything or bool(self.unit_ids)
+        return self.everything or bool(self.unit_ids) or bool(self.open_only_ids)
 
     def contains(self, unit_id: int | None) -> bool:
+        """Whether ``unit_id`` is reached without restriction (what writes and checks need)."""
         return self.everything or (unit_id is not None and unit_id in self.unit_ids)
+
+    def fingerprint(self) -> str:
+        """A short stable text for cache keys: equal scopes, equal fingerprints."""
+        if self.everything:
+            return "all"
+        raw = ",".join(map(str, sorted(self.unit_ids))) + "|" + ",".join(map(str, sorted(self.open_only_ids)))
+        return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
 SCOPE_CACHE_ATTR = "_unit_scope_cache"  # per-request cache on the user object
@@ -93,6 +110,8 @@ class ScopePolicy:
     resource: str
     read_fields: tuple[str, ...]
     write_fields: tuple[str, ...]
+    # The rows an open-only reach sees (``Q()``: all of them); None: none (fail closed).
+    open_rows: Q | None = None
 
     def fields_for(self, action: Action) -> tuple[str, ...]:
         return self.read_fields if action == Action.VIEW else self.write_fields
@@ -156,6 +175,12 @@ def require_reach(
             raise PermissionDenied(message)
 
 
+def scope_key(user: Any, *resources: str) -> str:
+    """A cache key part naming what ``user`` can see of ``resources``: caches of a user's figures
+    are keyed by this, not by the user, so a role change shows at once."""
+    return "-".join(user_scope(user, resource, Action.VIEW).fingerprint() for resource in resources)
+
+
 def user_can(user: AbstractBaseUser | AnonymousUser | None, resource: str, action: Action) -> bool:
     """Whether any of the user's roles allows ``action`` on ``resource`` anywhere."""
     return bool(user_scope(user, resource, action))
@@ -198,6 +223,17 @@ def unlike_earlier_fields(fields: tuple[str, ...], position: int) -> Q:
     return condition
 
 
+def _in_units(fields: tuple[str, ...], ids: list[int], action: Action) -> Q:
+    """Rows whose unit fields are among ``ids``: any of them to read, all of them to write."""
+    condition = Q()
+    for field in fields:
+        if action == Action.VIEW:
+            condition |= Q(**{f"{field}__in": ids})
+        else:
+            condition &= Q(**{f"{field}__in": ids})
+    return condition
+
+
 # Above this many (unit field, unit) pairs a scope is left to the planner as one IN filter.
 MAX_SCOPE_PARTITIONS = 64
 
@@ -220,17 +256,16 @@ class ScopedQuerySet(models.QuerySet):
         scope = user_scope(user, policy.resource, action)
         if scope.everything:
             return self
-        if not scope.unit_ids:
-            return self.none()
-        ids = sorted(scope.unit_ids)
         fields = policy.fields_for(action)
-        condition = Q()
-        for field in fields:
-            if action == Action.VIEW:
-                condition |= Q(**{f"{field}__in": ids})
-            else:
-                condition &= Q(**{f"{field}__in": ids})
-        restricted = self.filter(condition)
+        ids = sorted(scope.unit_ids)
+        open_ids = sorted(scope.open_only_ids) if action == Action.VIEW and policy.open_rows is not None else []
+        if not ids and not open_ids:
+            return self.none()
+        if ids and open_ids:  # full reach here, open rows only there: one condition, no partitions
+            return self.filter(_in_units(fields, ids, action) | (_in_units(fields, open_ids, action) & policy.open_rows))
+        base = self.filter(policy.open_rows) if open_ids else self
+        ids = ids or open_ids
+        restricted = base.filter(_in_units(fields, ids, action))
         if action == Action.VIEW and len(fields) * len(ids) <= MAX_SCOPE_PARTITIONS:
             restricted._scope_node = restricted.query.where.children[-1]
             restricted._scope_partitions = tuple(

@@ -37,6 +37,7 @@ from typing import Any
 import psycopg2
 from django.db import connection, connections
 
+from archives_site.scoping import SYSTEM
 from archives_site.search import build_search_text
 
 SEED = 20261121
@@ -345,13 +346,13 @@ def ensure_network() -> list[FondsPlan]:
     def unit(code: str, name: str, kind: str, parent: Unit | None, custody: str = "") -> Unit:
         found = Unit.objects.filter(code=code).first()
         return found or unit_services.unit_create(
-            actor=None, code=code, name=name, kind=kind, parent=parent, custody_mode=custody
+            actor=SYSTEM, code=code, name=name, kind=kind, parent=parent, custody_mode=custody
         )
 
     def fonds(code: str, name: str, creating: Unit, custodian: Unit) -> Fonds:
         found = Fonds.objects.filter(code=code).first()
         return found or services.fonds_create(
-            actor=None, code=code, name=name, creating_unit=creating, custodian_unit=custodian, start_year=YEAR_MIN
+            actor=SYSTEM, code=code, name=name, creating_unit=creating, custodian_unit=custodian, start_year=YEAR_MIN
         )
 
     county = unit(*COUNTY, UnitKind.COUNTY, None)
@@ -403,7 +404,7 @@ def ensure_users() -> dict[str, tuple[Any, str]]:
         user, _created = get_user_model().objects.get_or_create(username=f"bench_{role}")
         unit = Unit.objects.get(code=unit_code)
         if not RoleAssignment.objects.filter(user=user, role=role, unit=unit).exists():
-            unit_services.role_assignment_create(actor=None, user=user, role=role, unit=unit)
+            unit_services.role_assignment_create(actor=SYSTEM, user=user, role=role, unit=unit)
         token, _created = Token.objects.get_or_create(user=user)
         users[name] = (user, token.key)
     return users

@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
+from archives_site.scoping import SYSTEM
+
 from .report import row
 
 IMPORT_DB = "archives_bench_import"
@@ -182,10 +184,10 @@ def _child() -> None:
 
     call_command("migrate", verbosity=0)
     rows = int(os.environ["BENCH_IMPORT_ROWS"])
-    county = unit_services.unit_create(actor=None, code="IMP", name="导入区", kind=UnitKind.COUNTY, parent=None)
-    village = unit_services.unit_create(actor=None, code="IMP-V", name="青石村", kind=UnitKind.VILLAGE, parent=county)
+    county = unit_services.unit_create(actor=SYSTEM, code="IMP", name="导入区", kind=UnitKind.COUNTY, parent=None)
+    village = unit_services.unit_create(actor=SYSTEM, code="IMP-V", name="青石村", kind=UnitKind.VILLAGE, parent=county)
     fonds = services.fonds_create(
-        actor=None, code="C777", name="青石村民委员会", creating_unit=village, custodian_unit=village
+        actor=SYSTEM, code="C777", name="青石村民委员会", creating_unit=village, custodian_unit=village
     )
     admin = get_user_model().objects.create_superuser("bench_import", "x@example.org", "x-long-password-1")
     path = Path(os.environ["MEDIA_ROOT"]) / "catalogue.csv"
@@ -302,7 +304,7 @@ def run_into_catalogue(rows: int = INCREMENTAL_ROWS) -> str:
 
     village = Unit.objects.get(code=BENCH_USERS["village"][1])
     fonds = Fonds.objects.filter(code="B5K").first() or services.fonds_create(
-        actor=None, code="B5K", name="石门村民委员会（导入测量）", creating_unit=village, custodian_unit=village
+        actor=SYSTEM, code="B5K", name="石门村民委员会（导入测量）", creating_unit=village, custodian_unit=village
     )
     actor = get_user_model().objects.get(username=f"bench_{BENCH_USERS['county'][0]}")
     template = codes.template_for(fonds, Category.objects.get(code="WS").pk)

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from archives_site.scoping import Action, user_can
+from archives_site.scoping import Action, scope_key, user_can
 from archives_site.search import count_rows
 from villages.roles import HOLDINGS
 
@@ -33,8 +33,10 @@ def holdings_panel(request: HttpRequest) -> dict[str, Any] | None:
             "this_year": items.filter(created_at__year=year).count(),
         }
 
-    # They count or group rows no index narrows: computed at most every few minutes per user.
-    slow = cache.get_or_set(f"dashboard:holdings:{request.user.pk}:{year}", figures, timeout=STATISTICS_CACHE_SECONDS)
+    # They count or group rows no index narrows: computed at most every few minutes per reach.
+    slow = cache.get_or_set(
+        f"dashboard:holdings:{scope_key(request.user, HOLDINGS)}:{year}", figures, timeout=STATISTICS_CACHE_SECONDS
+    )
     return {
         "title": _("Holdings in my reach"),
         "figures": [

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from django.db import transaction
 from django.utils import timezone
 
+from archives_site.scoping import SYSTEM
 from villages import demo as village_demo
 from villages.models import Unit
 
@@ -103,7 +104,7 @@ def seed_holdings(*, seed: int = 2026) -> dict[str, int]:
     for code, name, creator_code, keeper_code, orgs, count, years in _fonds_plan():
         creator, keeper = Unit.objects.get(code=creator_code), Unit.objects.get(code=keeper_code)
         fonds = Fonds.objects.filter(code=code).first() or services.fonds_create(
-            actor=None,
+            actor=SYSTEM,
             code=code,
             name=name or f"{creator.name}民委员会",
             creating_unit=creator,
@@ -132,7 +133,7 @@ def _volumes(rng: random.Random, fonds: Fonds, category: Category, periods: dict
         for retention_code in ("Y", "D30", "D10"):
             topic = rng.choice(TOPICS)
             volume = services.volume_create(
-                actor=None,
+                actor=SYSTEM,
                 fonds=fonds,
                 category=category,
                 year=year,
@@ -147,7 +148,7 @@ def _volumes(rng: random.Random, fonds: Fonds, category: Category, periods: dict
             )
             for _ in range(rng.randint(3, 6)):
                 services.item_create(
-                    actor=None,
+                    actor=SYSTEM,
                     fonds=fonds,
                     category=category,
                     year=year,

@@ -60,6 +60,12 @@ _WIDGETS = {"title": forms.Textarea(attrs={"rows": 2}), "note": forms.Textarea(a
 class CatalogueRecordForm(BootstrapFormMixin, forms.ModelForm):
     """Create or edit an item or a volume. Class fields are locked once it is filed (renumbering)."""
 
+    confirm_date = forms.BooleanField(
+        label=_("The date lies outside the year, but the record belongs to this year"),
+        required=False,
+        help_text=_("Tick only when the service asked you to confirm it (e.g. a plan filed with the year it is for)."),
+    )
+
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["fonds"].queryset = Fonds.objects.restrict(user, Action.ADD).order_by("code")

@@ -164,8 +164,12 @@ class Fonds(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = HoldingsQuerySet.as_manager()
+    # An open-only reach (an external system) sees the fonds of its units by name.
     scope = ScopePolicy(
-        resource=HOLDINGS, read_fields=("creating_unit_id", "custodian_unit_id"), write_fields=("custodian_unit_id",)
+        resource=HOLDINGS,
+        read_fields=("creating_unit_id", "custodian_unit_id"),
+        write_fields=("custodian_unit_id",),
+        open_rows=Q(),
     )
 
     class Meta:
@@ -231,6 +235,10 @@ class RecordStatus(models.TextChoices):
     DESTROYED = "destroyed", _("Destroyed")
 
 
+# Open statuses that make a record restricted (with any 密级): extra rights to see it in full.
+RESTRICTED_OPEN_STATUSES = (OpenStatus.CONTROLLED, OpenStatus.DEFERRED)
+
+
 class CatalogueRecord(models.Model):
     """Fields shared by volumes and items: the DA/T 22 catalogue fields and DA/T 18 controls."""
 
@@ -286,8 +294,12 @@ class CatalogueRecord(models.Model):
     filed_at = models.DateTimeField(_("filed at"), null=True, blank=True)
 
     objects = HoldingsQuerySet.as_manager()
+    # An open-only reach (an external system, the public) sees open, unclassified records only.
     scope = ScopePolicy(
-        resource=HOLDINGS, read_fields=("creating_unit_id", "custodian_unit_id"), write_fields=("custodian_unit_id",)
+        resource=HOLDINGS,
+        read_fields=("creating_unit_id", "custodian_unit_id"),
+        write_fields=("custodian_unit_id",),
+        open_rows=Q(open_status="open", classification=""),
     )
 
     class Meta:
@@ -304,7 +316,17 @@ class CatalogueRecord(models.Model):
     @property
     def is_restricted(self) -> bool:
         """Classified, controlled or deferred: detail views are audited and need extra rights."""
-        return bool(self.classification) or self.open_status in (OpenStatus.CONTROLLED, OpenStatus.DEFERRED)
+        return bool(self.classification) or self.open_status in RESTRICTED_OPEN_STATUSES
+
+    @staticmethod
+    def restricted_rows() -> Q:
+        """:attr:`is_restricted` as a query condition (the two say the same; keep them together)."""
+        return ~Q(classification="") | Q(open_status__in=RESTRICTED_OPEN_STATUSES)
+
+    @property
+    def is_read_only(self) -> bool:
+        """Withdrawn and destroyed records are kept as they are: never edited or renumbered."""
+        return self.status in (RecordStatus.WITHDRAWN, RecordStatus.DESTROYED)
 
     @property
     def location(self) -> str:

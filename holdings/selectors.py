@@ -6,33 +6,26 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 from django.core.cache import cache
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
-from archives_site.scoping import Action, user_scope
-from archives_site.search import SearchPage, filter_matching, search_ids
+from archives_site.scoping import Action, scope_key, user_scope
+from archives_site.search import SearchPage, filter_matching, query_terms, search_ids
 from villages.models import Unit
-from villages.roles import HOLDINGS, OPEN_ONLY_ROLES, RESTRICTED_HOLDINGS, Role, reach_for
-from villages.selectors import user_assignments
+from villages.roles import HOLDINGS, RESTRICTED_HOLDINGS
 
 from .models import Category, Fonds, Item, OpenStatus, Volume
 
 R = TypeVar("R", Item, Volume)
 
 
-def _open_only(user: Any) -> bool:
-    """True when every role giving this user sight of holdings is limited to open records."""
-    if user.is_superuser:
-        return False
-    roles = {Role(role) for role, _unit, _path in user_assignments(user) if reach_for(role, HOLDINGS, Action.VIEW)}
-    return bool(roles) and roles <= OPEN_ONLY_ROLES
-
-
 def visible(model: type[Item] | type[Volume] | type[Fonds], *, user: Any) -> QuerySet:
-    qs = model.objects.restrict(user, Action.VIEW)
-    if model is not Fonds and _open_only(user):
-        qs = qs.filter(open_status=OpenStatus.OPEN)
-    return qs
+    """The rows of ``model`` that ``user`` may see at all: the one way lists, search, counts,
+    exports, PDFs and volume pages reach holdings. An open-only assignment (an external system)
+    adds only the open, unclassified rows of its units (``ScopePolicy.open_rows``). Restricted
+    rows the user may see but not read in full come back too: show them through
+    :func:`withhold`, search them through :func:`searchable`."""
+    return model.objects.restrict(user, Action.VIEW)
 
 
 # The descriptive fields of a restricted record that a user without the restricted-holdings
@@ -93,8 +86,36 @@ def catalogue_rows(model: type[Item] | type[Volume], *, user: Any, filters: dict
 
 def searchable(qs: QuerySet, *, user: Any, q: str) -> QuerySet:
     """``qs`` ready to be searched for ``q`` by ``user``: a restricted row the user may not see
-    in full matches on its 档号 only, never on the fields withheld from them."""
-    return qs
+    in full matches on its 档号 only, never on the fields withheld from them (so ``?q=`` is no
+    oracle on a secret title or 备注)."""
+    terms = query_terms(q)
+    if not terms or not _withholds_anything(user):
+        return qs
+    code_matches = Q()
+    for term in terms:
+        code_matches &= Q(reference_code__icontains=term)
+    return qs.filter(~withheld_rows(qs.model, user=user) | code_matches)
+
+
+def withheld_rows(model: type[Item] | type[Volume], *, user: Any) -> Q:
+    """The rows of ``model`` whose descriptive fields ``user`` may not see (as a condition)."""
+    scope = user_scope(user, RESTRICTED_HOLDINGS, Action.VIEW)
+    if scope.everything:
+        return Q(pk__in=[])
+    in_reach = Q()
+    for field in model.scope.read_fields:
+        in_reach |= Q(**{f"{field}__in": sorted(scope.unit_ids)})
+    return model.restricted_rows() & ~in_reach if scope.unit_ids else model.restricted_rows()
+
+
+def _withholds_anything(user: Any) -> bool:
+    """False when the user's restricted-holdings reach covers all they can see (most staff)."""
+    restricted = user_scope(user, RESTRICTED_HOLDINGS, Action.VIEW)
+    if restricted.everything:
+        return False
+    seen = user_scope(user, HOLDINGS, Action.VIEW)
+    # Open-only reach sees no restricted rows at all.
+    return seen.everything or not seen.unit_ids <= restricted.unit_ids
 
 
 def can_view_restricted(*, user: Any, record: Item | Volume) -> bool:
@@ -111,11 +132,14 @@ def category_subtree_ids(category_id: int) -> list[int]:
     return [category_id, *Category.objects.filter(parent_id=category_id).values_list("id", flat=True)]
 
 
-def record_search(qs: QuerySet, *, q: str | None, page_size: int, after_id: int | None) -> tuple[list[Any], SearchPage]:
-    """One page of ``qs`` (already scoped and filtered) matching ``q``, newest first."""
-    page = search_ids(qs, q or "", page_size=page_size, after_id=after_id)
+def record_search(
+    qs: QuerySet, *, user: Any, q: str | None, page_size: int, after_id: int | None
+) -> tuple[list[Any], SearchPage]:
+    """One page of ``qs`` (already scoped and filtered) matching ``q``, newest first, as
+    ``user`` may see it (restricted rows withheld)."""
+    page = search_ids(searchable(qs, user=user, q=q or ""), q or "", page_size=page_size, after_id=after_id)
     by_id = qs.model.objects.select_related("fonds", "category", "retention").in_bulk(page.ids)
-    return [by_id[i] for i in page.ids if i in by_id], page
+    return list(withhold((by_id[i] for i in page.ids if i in by_id), user=user)), page
 
 
 def fonds_tree(*, user: Any, fonds: Fonds) -> list[dict[str, Any]]:
@@ -153,14 +177,17 @@ def fonds_tree(*, user: Any, fonds: Fonds) -> list[dict[str, Any]]:
     return tree
 
 
-# Statistics group millions of rows: computed at most this often per user.
+# Statistics group millions of rows: computed at most this often per reach (users who see the
+# same rows share them; a role change shows at once, as it changes the key).
 STATISTICS_CACHE_SECONDS = 300
 
 
 def holdings_statistics(*, user: Any) -> dict[str, list[dict[str, Any]]]:
     """Items in reach by category, year, retention, open status and custodian (cached briefly)."""
     return cache.get_or_set(
-        f"statistics:holdings:{user.pk}", lambda: _holdings_statistics(user), timeout=STATISTICS_CACHE_SECONDS
+        f"statistics:holdings:{scope_key(user, HOLDINGS)}",
+        lambda: _holdings_statistics(user),
+        timeout=STATISTICS_CACHE_SECONDS,
     )
 
 
@@ -182,7 +209,9 @@ def _holdings_statistics(user: Any) -> dict[str, list[dict[str, Any]]]:
 def annual_statistics(*, user: Any, year: int) -> dict[str, Any]:
     """The figures of the yearly holdings report (档案馆年报): totals and what this year added."""
     return cache.get_or_set(
-        f"statistics:annual:{user.pk}:{year}", lambda: _annual_statistics(user, year), timeout=STATISTICS_CACHE_SECONDS
+        f"statistics:annual:{scope_key(user, HOLDINGS)}:{year}",
+        lambda: _annual_statistics(user, year),
+        timeout=STATISTICS_CACHE_SECONDS,
     )
 
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from archives_site.audit import audit_record
-from archives_site.scoping import Action, user_scope
+from archives_site.scoping import SYSTEM, Action, require_reach
 from archives_site.search import build_search_text
 from villages.roles import HOLDINGS
 
 from . import codes
+from .dates import check_date_in_year, validate_year
 from .models import CatalogueRecord, Fonds, Item, NumberCounter, RecordStatus, Volume
 
 FONDS_FIELDS = ("code", "name", "creating_unit", "custodian_unit", "history", "start_year", "end_year")
@@ -48,11 +49,83 @@ VOLUME_FIELDS = (*RECORD_FIELDS, "start_date", "end_date")
 CLASS_FIELDS = ("fonds", "category", "year", "retention", "org_code", "volume")
 
 
-def _require_write(actor: Any, action: Action, unit_id: int) -> None:
-    if actor is None:  # system jobs (imports run by a checked user, seed_demo) pass None
-        return
-    if not user_scope(actor, HOLDINGS, action).contains(unit_id):
-        raise PermissionDenied(_("You can only change records held by units in your reach."))
+def _require_write(actor: Any, action: Action, unit_id: int | None) -> None:
+    require_reach(actor, HOLDINGS, action, unit_id, _("You can only change records held by units in your reach."))
+
+
+def scope_columns(fonds: Fonds) -> dict[str, int]:
+    """The unit columns that scope a fonds' volumes and items (DESIGN §4): the one rule
+    "units come from the fonds", used for one record (:func:`place`) and for all of a fonds'."""
+    return {"creating_unit_id": fonds.creating_unit_id, "custodian_unit_id": fonds.custodian_unit_id}
+
+
+def place(record: Item | Volume, *, actor: Any, action: Action) -> None:
+    """Put a record where its fonds (or, for 卷内文件, its volume) says, and check that ``actor``
+    may write there: the units that scope it come from the fonds, a volume's items share its
+    fonds and class, and the destination custodian must be in the actor's write reach. Every
+    service that sets a record's fonds or volume calls this before saving."""
+    volume = getattr(record, "volume", None) if getattr(record, "volume_id", None) else None
+    if volume is not None:
+        if record.fonds_id is not None and record.fonds_id != volume.fonds_id:
+            raise ValidationError({"volume": _("The volume belongs to another fonds.")})
+        record.fonds = volume.fonds
+        for name in ("category_id", "year", "retention_id", "org_code"):
+            if getattr(record, name) in (None, ""):
+                setattr(record, name, getattr(volume, name))
+            elif getattr(record, name) != getattr(volume, name):
+                raise ValidationError(
+                    {
+                        "volume": _(
+                            "An item in a volume (卷内文件) has its volume's category, year, retention and organisation."
+                        )
+                    }
+                )
+        if volume.is_read_only:
+            raise ValidationError({"volume": _("This volume is withdrawn or destroyed; nothing can be filed into it.")})
+    if record.fonds_id is None:
+        raise ValidationError({"fonds": _("Choose the fonds this record belongs to.")})
+    for name, value in scope_columns(record.fonds).items():
+        setattr(record, name, value)
+    _require_write(actor, action, record.custodian_unit_id)
+
+
+def _check_bounds(record: Item | Volume, *, confirm_date: bool) -> None:
+    """年度 within its bounds and the dates inside their 年度 (or the mismatch confirmed)."""
+    try:
+        validate_year(record.year)
+    except ValidationError as exc:
+        raise ValidationError({"year": exc.messages}) from exc
+    dates = (record.date,) if isinstance(record, Item) else (record.start_date, record.end_date)
+    try:
+        check_date_in_year(record.year, *dates, confirmed=confirm_date)
+    except ValidationError as exc:
+        raise ValidationError({"date" if isinstance(record, Item) else "start_date": exc.messages}) from exc
+
+
+def _refuse_read_only(record: Item | Volume) -> None:
+    if record.is_read_only:
+        raise ValidationError(
+            _("This record is %(status)s: it is kept as it is and cannot be edited or renumbered.")
+            % {"status": record.get_status_display()}
+        )
+
+
+def _changes(record: Item | Volume, fields: dict[str, Any]) -> dict[str, list[str]]:
+    """What an edit changes, field → [before, after] as text, for the audit trail."""
+    changed = {}
+    for name, value in fields.items():
+        current = getattr(record, name)
+        if current != value:
+            changed[name] = [
+                str(current if current is not None else "")[:200],
+                str(value if value is not None else "")[:200],
+            ]
+    return changed
+
+
+def _audit_record(action: str, record: Item | Volume, actor: Any, request: HttpRequest | None, **data: Any) -> None:
+    kind = "item" if isinstance(record, Item) else "volume"
+    audit_record(action=f"{kind}.{action}", actor=actor, obj=record, request=request, data=data)
 
 
 def search_text_for(record: CatalogueRecord) -> str:
@@ -90,36 +163,56 @@ def raise_counter(key: str, at_least: int) -> None:
 
 @transaction.atomic
 def fonds_create(*, actor: Any, request: HttpRequest | None = None, **fields: Any) -> Fonds:
-    """Register a fonds; the custodian unit must be in the actor's reach."""
+    """Register a fonds; the custodian unit must be in the actor's write reach and the creating
+    unit (立档单位) among the units whose holdings the actor may see."""
     fonds = Fonds(**{k: v for k, v in fields.items() if k in FONDS_FIELDS})
-    if fonds.custodian_unit_id:
-        _require_write(actor, Action.ADD, fonds.custodian_unit_id)
+    _require_write(actor, Action.ADD, fonds.custodian_unit_id)
+    _require_creating_unit(actor, fonds.creating_unit_id)
     fonds.full_clean()
     fonds.save()
-    audit_record(action="fonds.create", actor=actor, obj=fonds, request=request)
+    audit_record(action="fonds.create", actor=actor, obj=fonds, request=request, data={"code": fonds.code})
     return fonds
+
+
+def _require_creating_unit(actor: Any, unit_id: int | None) -> None:
+    require_reach(
+        actor,
+        HOLDINGS,
+        Action.VIEW,
+        unit_id,
+        _("The creating unit must be a unit whose records you work with."),
+    )
 
 
 @transaction.atomic
 def fonds_update(*, fonds: Fonds, actor: Any, request: HttpRequest | None = None, **fields: Any) -> Fonds:
     """Change a fonds. A new creating or custodian unit is carried to all its volumes and items
-    in one UPDATE each (村档乡管, 移交进馆) — the actor must reach both the old and new custodian."""
+    in one UPDATE each (村档乡管, 移交进馆) — the actor must reach both the old and new custodian,
+    and see the new creating unit."""
     _require_write(actor, Action.CHANGE, fonds.custodian_unit_id)
-    before = {"creating_unit": fonds.creating_unit_id, "custodian_unit": fonds.custodian_unit_id}
-    for name, value in fields.items():
-        if name in FONDS_FIELDS:
-            setattr(fonds, name, value)
+    before = scope_columns(fonds)
+    changed = {name: value for name, value in fields.items() if name in FONDS_FIELDS}
+    changes = {
+        name: [str(getattr(fonds, name)), str(value)]
+        for name, value in changed.items()
+        if getattr(fonds, name) != value
+    }
+    for name, value in changed.items():
+        setattr(fonds, name, value)
     _require_write(actor, Action.CHANGE, fonds.custodian_unit_id)
+    if fonds.creating_unit_id != before["creating_unit_id"]:
+        _require_creating_unit(actor, fonds.creating_unit_id)
     fonds.full_clean()
     fonds.save()
-    after = {"creating_unit": fonds.creating_unit_id, "custodian_unit": fonds.custodian_unit_id}
+    after = scope_columns(fonds)
     if after != before:
-        units = {"creating_unit_id": fonds.creating_unit_id, "custodian_unit_id": fonds.custodian_unit_id}
-        Volume.objects.filter(fonds=fonds).update(**units)
-        Item.objects.filter(fonds=fonds).update(**units)
+        Volume.objects.filter(fonds=fonds).update(**after)
+        Item.objects.filter(fonds=fonds).update(**after)
         audit_record(
             action="fonds.custody", actor=actor, obj=fonds, request=request, data={"before": before, "after": after}
         )
+    if changes:
+        audit_record(action="fonds.change", actor=actor, obj=fonds, request=request, data=changes)
     return fonds
 
 
@@ -133,40 +226,46 @@ def _assign_number(record: Item | Volume) -> None:
     record.filed_at = timezone.now()
 
 
-def _prepare(record: Item | Volume, actor: Any) -> None:
-    if record.fonds_id is None:
-        raise ValidationError({"fonds": _("Choose the fonds this record belongs to.")})
-    record.creating_unit_id = record.fonds.creating_unit_id
-    record.custodian_unit_id = record.fonds.custodian_unit_id
-    volume = getattr(record, "volume", None)
-    if volume is not None and volume.fonds_id != record.fonds_id:
-        raise ValidationError({"volume": _("The volume belongs to another fonds.")})
+_NOT_CLEANED = ["search_text", "number", "reference_code", "creating_unit", "custodian_unit"]
 
 
 def _record_create(
-    model: type[Item] | type[Volume], allowed: tuple[str, ...], actor: Any, file: bool, fields: dict
+    model: type[Item] | type[Volume],
+    allowed: tuple[str, ...],
+    actor: Any,
+    file: bool,
+    fields: dict,
+    request: HttpRequest | None,
 ) -> Any:
-    record = model(**{k: v for k, v in fields.items() if k in allowed}, created_by=actor)
-    _prepare(record, actor)
-    _require_write(actor, Action.ADD, record.custodian_unit_id)
-    record.full_clean(exclude=["search_text", "number", "reference_code", "creating_unit", "custodian_unit"])
+    confirm_date = bool(fields.pop("confirm_date", False))
+    record = model(**{k: v for k, v in fields.items() if k in allowed}, created_by=_person(actor))
+    place(record, actor=actor, action=Action.ADD)
+    _check_bounds(record, confirm_date=confirm_date)
+    record.full_clean(exclude=_NOT_CLEANED)
     if file:
         _assign_number(record)
     record.search_text = search_text_for(record)
     record.save()
+    _audit_record("create", record, actor, request, code=record.reference_code or "")
     return record
+
+
+def _person(actor: Any) -> Any:
+    """The user to store as a record's creator (the system actor is nobody)."""
+    return None if actor is SYSTEM else actor
 
 
 @transaction.atomic
 def item_create(*, actor: Any, file: bool = True, request: HttpRequest | None = None, **fields: Any) -> Item:
-    """Catalogue an item. Filed at once (numbered, coded) unless ``file=False`` keeps a draft."""
-    return _record_create(Item, ITEM_FIELDS, actor, file, fields)
+    """Catalogue an item. Filed at once (numbered, coded) unless ``file=False`` keeps a draft.
+    ``confirm_date=True`` accepts a date outside the item's 年度."""
+    return _record_create(Item, ITEM_FIELDS, actor, file, fields, request)
 
 
 @transaction.atomic
 def volume_create(*, actor: Any, file: bool = True, request: HttpRequest | None = None, **fields: Any) -> Volume:
     """Catalogue a volume (案卷), numbered within its class like items."""
-    return _record_create(Volume, VOLUME_FIELDS, actor, file, fields)
+    return _record_create(Volume, VOLUME_FIELDS, actor, file, fields, request)
 
 
 @transaction.atomic
@@ -174,21 +273,32 @@ def record_update(
     *, record: Item | Volume, actor: Any, request: HttpRequest | None = None, **fields: Any
 ) -> Item | Volume:
     """Edit a record's description. On a filed record the numbering class is frozen: changing
-    year, retention, category, organisation or fonds is :func:`item_renumber`'s job."""
+    year, retention, category, organisation, fonds or volume is :func:`item_renumber`'s job. A
+    draft may move to another fonds or volume, which must be in the actor's write reach.
+    Withdrawn and destroyed records are read-only."""
     _require_write(actor, Action.CHANGE, record.custodian_unit_id)
+    _refuse_read_only(record)
+    confirm_date = bool(fields.pop("confirm_date", False))
     allowed = ITEM_FIELDS if isinstance(record, Item) else VOLUME_FIELDS
+    fields = {name: value for name, value in fields.items() if name in allowed}
+    changes = _changes(record, fields)
     for name, value in fields.items():
-        if name not in allowed:
-            continue
-        current = getattr(record, name)
-        if record.number is not None and name in CLASS_FIELDS and current != value:
+        if record.number is not None and name in CLASS_FIELDS and getattr(record, name) != value:
             raise ValidationError(
                 {name: _("This record is filed; changing its class needs a renumbering (an audited action).")}
             )
         setattr(record, name, value)
-    record.full_clean(exclude=["search_text", "number", "reference_code", "creating_unit", "custodian_unit"])
+    moved = {"fonds", "volume"} & set(changes)
+    if moved:
+        place(record, actor=actor, action=Action.CHANGE)
+    _check_bounds(record, confirm_date=confirm_date)
+    record.full_clean(exclude=_NOT_CLEANED)
     record.search_text = search_text_for(record)
     record.save()
+    if isinstance(record, Volume) and "fonds" in moved:  # a volume's items share its fonds
+        Item.objects.filter(volume=record).update(fonds=record.fonds, **scope_columns(record.fonds))
+    if changes:
+        _audit_record("change", record, actor, request, **changes)
     return record
 
 
@@ -196,11 +306,15 @@ def record_update(
 def item_file(*, item: Item, actor: Any, request: HttpRequest | None = None) -> Item:
     """File a draft: it gets the next number of its class and its reference code."""
     _require_write(actor, Action.CHANGE, item.custodian_unit_id)
+    _refuse_read_only(item)
     if item.number is not None:
         raise ValidationError(_("This item is already filed as %(code)s.") % {"code": item.reference_code})
+    place(item, actor=actor, action=Action.CHANGE)
+    _check_bounds(item, confirm_date=True)  # the date was accepted when the draft was saved
     _assign_number(item)
     item.search_text = search_text_for(item)
     item.save()
+    _audit_record("file", item, actor, request, code=item.reference_code)
     return item
 
 
@@ -208,13 +322,15 @@ def item_file(*, item: Item, actor: Any, request: HttpRequest | None = None) -> 
 def item_renumber(
     *, item: Item, actor: Any, reason: str, request: HttpRequest | None = None, **class_fields: Any
 ) -> Item:
-    """Move a filed item to another class (year, retention, org, category): a new number there.
+    """Move a filed item to another class (year, retention, org, category, fonds, volume): a new
+    number there. The destination is checked like any placement (:func:`place`).
 
     The old number stays taken by a withdrawn placeholder that points to the new code, so the
     old class keeps no gap (DA/T 22: 不得漏号、跳号). Audited with the reason.
     """
     _require_write(actor, Action.CHANGE, item.custodian_unit_id)
-    if not reason.strip():
+    _refuse_read_only(item)
+    if not isinstance(reason, str) or not reason.strip():
         raise ValidationError({"reason": _("Give the reason for renumbering; it is kept in the audit trail.")})
     if item.number is None:
         raise ValidationError(_("A draft has no number yet; edit it instead."))
@@ -224,16 +340,19 @@ def item_renumber(
             name: getattr(item, name)
             for name in ("fonds_id", "category_id", "year", "retention_id", "org_code", "volume_id")
         },
-        creating_unit_id=item.creating_unit_id,
-        custodian_unit_id=item.custodian_unit_id,
+        **scope_columns(item.fonds),
         title=item.title,
         status=RecordStatus.WITHDRAWN,
-        created_by=actor,
+        created_by=_person(actor),
     )
     for name, value in class_fields.items():
         if name in CLASS_FIELDS:
             setattr(item, name, value)
-    item.full_clean(exclude=["search_text", "number", "reference_code", "creating_unit", "custodian_unit"])
+    if "volume" in class_fields and class_fields["volume"] is None:
+        item.volume = None
+    place(item, actor=actor, action=Action.CHANGE)
+    _check_bounds(item, confirm_date=True)  # renumbering moves the class, not the date
+    item.full_clean(exclude=_NOT_CLEANED)
     item.number, item.reference_code = None, None
     item.save(update_fields=["number", "reference_code"])
     _assign_number(item)

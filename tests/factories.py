@@ -3,6 +3,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
+from archives_site.scoping import SYSTEM
 from villages import services
 from villages.models import RoleAssignment, Unit, UnitKind
 
@@ -37,7 +38,7 @@ class UnitFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        return services.unit_create(actor=None, **kwargs)
+        return services.unit_create(actor=SYSTEM, **kwargs)
 
 
 class RoleAssignmentFactory(factory.django.DjangoModelFactory):
@@ -50,7 +51,7 @@ class RoleAssignmentFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        return services.role_assignment_create(actor=None, **kwargs)
+        return services.role_assignment_create(actor=SYSTEM, **kwargs)
 
 
 def category(code: str = "WS"):
@@ -93,7 +94,7 @@ class ItemFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, file=True, **kwargs):
         from holdings import services
 
-        return services.item_create(actor=None, file=file, **kwargs)
+        return services.item_create(actor=SYSTEM, file=file, **kwargs)
 
 
 class VolumeFactory(ItemFactory):
@@ -108,4 +109,4 @@ class VolumeFactory(ItemFactory):
     def _create(cls, model_class, *args, file=True, **kwargs):
         from holdings import services
 
-        return services.volume_create(actor=None, file=file, **kwargs)
+        return services.volume_create(actor=SYSTEM, file=file, **kwargs)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from archives_site.scoping import SYSTEM
+
 from . import services
 from .models import CustodyMode, RoleAssignment, Unit, UnitKind
 from .roles import Role
@@ -108,7 +110,7 @@ def _ensure_unit(code: str, name: str, kind: str, parent: Unit | None, **extra: 
     existing = Unit.objects.filter(code=code).first()
     if existing is not None:
         return existing
-    return services.unit_create(actor=None, code=code, name=name, kind=kind, parent=parent, **extra)
+    return services.unit_create(actor=SYSTEM, code=code, name=name, kind=kind, parent=parent, **extra)
 
 
 @transaction.atomic
@@ -136,5 +138,5 @@ def seed_network() -> dict[str, int]:
             user.save()
         unit = Unit.objects.get(code=login.unit_code)
         if not RoleAssignment.objects.filter(user=user, role=login.role, unit=unit).exists():
-            services.role_assignment_create(actor=None, user=user, role=login.role, unit=unit, note="demo")
+            services.role_assignment_create(actor=SYSTEM, user=user, role=login.role, unit=unit, note="demo")
     return {"units": Unit.objects.count(), "users": User.objects.count()}

@@ -88,8 +88,10 @@ PERMISSIONS: dict[Role, dict[str, dict[Action, Reach]]] = {
     },
 }
 
-# Roles that see only open records (开放) of the holdings in their reach.
+# Roles whose assignments see only open records (开放, unclassified) of these resources: the
+# restriction belongs to the assignment (``UnitScope.open_only_ids``), never to the user.
 OPEN_ONLY_ROLES = frozenset({Role.EXTERNAL_SYSTEM})
+OPEN_ONLY_RESOURCES = frozenset({HOLDINGS})
 
 # Who may grant which roles (always within the granter's ROLE_ASSIGNMENT add reach).
 GRANTABLE_ROLES: dict[Role, frozenset[Role]] = {

@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from archives_site.scoping import EVERYTHING, NOTHING, Action, UnitScope, scope_cache
 
 from .models import RoleAssignment, Unit
-from .roles import Reach, Role, reach_for
+from .roles import OPEN_ONLY_RESOURCES, OPEN_ONLY_ROLES, Reach, Role, reach_for
 
 
 def user_assignments(user: Any) -> list[tuple[str, int, str]]:
@@ -32,7 +32,9 @@ def user_unit_scope(*, user: Any, resource: str, action: Action) -> UnitScope:
     """The units ``user`` reaches for ``action`` on ``resource``, by the role matrix.
 
     Superusers (the technical operator) reach everything. Everyone else reaches exactly the
-    union of their role assignments' reaches; no assignment means nothing.
+    union of their role assignments' reaches; no assignment means nothing. The reach of an
+    open-only assignment (``OPEN_ONLY_ROLES`` on ``OPEN_ONLY_RESOURCES``) is kept apart, as
+    ``open_only_ids``: it shows open rows only, wherever the user's other roles reach nothing.
     """
     if user.is_superuser:
         return EVERYTHING
@@ -41,25 +43,37 @@ def user_unit_scope(*, user: Any, resource: str, action: Action) -> UnitScope:
     if key in cache:
         return cache[key]
 
-    subtree_paths: set[str] = set()
+    paths: dict[bool, set[str]] = {False: set(), True: set()}  # open-only? -> subtree paths
     ancestor_ids: set[int] = set()
-    scope = NOTHING
+    everything = False
     for role, _unit_id, path in user_assignments(user):
         reach = reach_for(role, resource, action)
         if reach is None:
             continue
-        if reach == Reach.ALL:
-            scope = EVERYTHING
+        open_only = Role(role) in OPEN_ONLY_ROLES and resource in OPEN_ONLY_RESOURCES
+        if reach == Reach.ALL and not open_only:
+            everything = True
             break
-        subtree_paths.add(path)
+        paths[open_only].add("/" if reach == Reach.ALL else path)
         if reach == Reach.SUBTREE_AND_ANCESTORS:
             ancestor_ids.update(int(part) for part in path.strip("/").split("/") if part)
-    if scope is not EVERYTHING and subtree_paths:
-        condition = reduce(or_, (Q(path__startswith=p) for p in subtree_paths))
-        ids = set(Unit.objects.filter(condition, is_active=True).values_list("id", flat=True))
-        scope = UnitScope(unit_ids=frozenset(ids | ancestor_ids))
+    if everything:
+        scope = EVERYTHING
+    elif paths[False] or paths[True] or ancestor_ids:
+        full = _subtree_ids(paths[False]) | ancestor_ids
+        scope = UnitScope(unit_ids=frozenset(full), open_only_ids=frozenset(_subtree_ids(paths[True]) - full))
+    else:
+        scope = NOTHING
     cache[key] = scope
     return scope
+
+
+def _subtree_ids(paths: set[str]) -> set[int]:
+    """Ids of the active units at or below any of ``paths`` (one query)."""
+    if not paths:
+        return set()
+    condition = reduce(or_, (Q(path__startswith=p) for p in paths))
+    return set(Unit.objects.filter(condition, is_active=True).values_list("id", flat=True))
 
 
 def user_roles(*, user: Any) -> list[RoleAssignment]:

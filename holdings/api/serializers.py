@@ -46,6 +46,11 @@ class CatalogueRecordSerializer(serializers.ModelSerializer):
     retention = serializers.SlugRelatedField(slug_field="code", queryset=RetentionPeriod.objects.all())
     fonds_code = serializers.CharField(source="fonds.code", read_only=True)
     open_status_display = serializers.CharField(source="get_open_status_display", read_only=True)
+    confirm_date = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        help_text="Accept a date outside the record's year (年度); without it such a date is refused.",
+    )
 
     COMMON = [
         "id",
@@ -80,6 +85,7 @@ class CatalogueRecordSerializer(serializers.ModelSerializer):
         "created_at",
         "updated_at",
         "filed_at",
+        "confirm_date",
     ]
     READ_ONLY = [
         "reference_code",
@@ -128,9 +134,11 @@ class ItemSerializer(CatalogueRecordSerializer):
 
 
 class ItemListSerializer(serializers.ModelSerializer):
-    """The lighter row of item lists (the detail has every field)."""
+    """The lighter row of item lists (the detail has every field). A restricted row the caller
+    may not read in full has ``withheld`` true and its descriptive fields empty."""
 
     fonds_code = serializers.CharField(source="fonds.code", read_only=True)
+    withheld = serializers.SerializerMethodField()
     category = serializers.CharField(source="category.code", read_only=True)
     retention = serializers.CharField(source="retention.code", read_only=True)
 
@@ -154,5 +162,9 @@ class ItemListSerializer(serializers.ModelSerializer):
             "classification",
             "open_status",
             "status",
+            "withheld",
         ]
         read_only_fields = fields
+
+    def get_withheld(self, record: Item) -> bool:
+        return bool(getattr(record, "withheld", False))

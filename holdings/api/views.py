@@ -61,6 +61,13 @@ class CatalogueRecordViewSet(ScopedModelViewSet):
         qs = selectors.visible(self.queryset.model, user=self.request.user)
         return qs.select_related("fonds", "category", "retention").defer("search_text")
 
+    def paginate_queryset(self, queryset: Any) -> Any:
+        """A page of rows as the user may see them: restricted rows withheld, search limited to
+        what is not withheld (the one rule, in holdings.selectors)."""
+        q = self.request.query_params.get("q", "")
+        page = super().paginate_queryset(selectors.searchable(queryset, user=self.request.user, q=q))
+        return None if page is None else list(selectors.withhold(page, user=self.request.user))
+
     def get_serializer_class(self) -> Any:
         if self.action == "list" and self.list_serializer_class is not None:
             return self.list_serializer_class

@@ -60,7 +60,7 @@ def _record_list(request: HttpRequest, model: type[Item] | type[Volume], templat
         after = int(request.GET["after"]) if request.GET.get("after") else None
     except ValueError:
         after = None
-    records, page = selectors.record_search(qs, q=q, page_size=PAGE_SIZE, after_id=after)
+    records, page = selectors.record_search(qs, user=request.user, q=q, page_size=PAGE_SIZE, after_id=after)
     return render(
         request,
         template,
@@ -138,7 +138,8 @@ class VolumeDetailView(CatalogueRecordDetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         items = selectors.visible(Item, user=self.request.user).filter(volume=self.object)
-        context["volume_items"] = list(items.order_by("number", "id")[:VOLUME_ITEMS_SHOWN])
+        shown = items.select_related("fonds", "category", "retention").order_by("number", "id")[:VOLUME_ITEMS_SHOWN]
+        context["volume_items"] = list(selectors.withhold(shown, user=self.request.user))
         context["volume_item_count"] = items.count()
         return context
 

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from archives_site.models import AuditEvent
+from archives_site.scoping import SYSTEM
 from holdings import codes, services
 from holdings.models import Item, RecordStatus, ReferenceCodeTemplate
 from tests.factories import FondsFactory, ItemFactory, retention
@@ -44,16 +45,16 @@ def test_a_draft_has_no_number_until_filed(db, network):
     draft = ItemFactory(fonds=fonds, file=False)
     assert (draft.number, draft.reference_code, draft.status) == (None, None, RecordStatus.DRAFT)
     ItemFactory(fonds=fonds)
-    filed = services.item_file(item=draft, actor=None)
+    filed = services.item_file(item=draft, actor=SYSTEM)
     assert filed.number == 2 and filed.reference_code.endswith("-0002")
 
 
 def test_a_filed_items_class_cannot_change_by_a_plain_edit(db, network):
     item = ItemFactory(fonds=FondsFactory(creating_unit=network.village_a1))
     with pytest.raises(ValidationError) as refused:
-        services.record_update(record=item, actor=None, year=2016)
+        services.record_update(record=item, actor=SYSTEM, year=2016)
     assert "year" in refused.value.message_dict
-    services.record_update(record=item, actor=None, title="关于修订村规民约的决定")
+    services.record_update(record=item, actor=SYSTEM, title="关于修订村规民约的决定")
     item.refresh_from_db()
     assert item.title == "关于修订村规民约的决定"
 

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from archives_site.models import AuditEvent
+from archives_site.scoping import SYSTEM
 from holdings.models import Item
 from tests.factories import PASSWORD, ItemFactory
 
@@ -95,7 +96,7 @@ def test_fonds_tree_counts_volumes_beside_items(browser, world, county_archivist
     from tests.factories import category, retention
 
     services.volume_create(
-        actor=None,
+        actor=SYSTEM,
         fonds=world.archive_fonds,
         category=category("WS"),
         retention=retention("Y"),
