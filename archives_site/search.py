@@ -33,6 +33,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models, transaction
 from django.db.models import BooleanField, F, IntegerField, Q, QuerySet, Transform, Value
 from django.db.models.expressions import RawSQL
@@ -96,8 +97,9 @@ def scope_search_indexes(prefix: str, unit_fields: tuple[str, ...]) -> list[mode
 
 
 def fold(text: str | None) -> str:
-    """Fold text the way ``search_text`` is stored: NFKC (full-width → half-width), lower case."""
-    return unicodedata.normalize("NFKC", text or "").lower().replace(FIELD_SEPARATOR, " ")
+    """Fold text the way ``search_text`` is stored: NFKC (full-width → half-width), lower case.
+    The field separator and NUL (which PostgreSQL text cannot hold) become spaces."""
+    return unicodedata.normalize("NFKC", text or "").lower().replace(FIELD_SEPARATOR, " ").replace("\x00", " ")
 
 
 def build_search_text(*fields: str | None) -> str:
@@ -166,12 +168,24 @@ def filter_matching(qs: QuerySet, q: str | list[str]) -> QuerySet:
     return qs
 
 
+NO_ROWS = SearchPage([], 0, False, False, "none")
+
+
 def search_ids(qs: QuerySet, q: str, *, page_size: int = 50, after_id: int | None = None) -> SearchPage:
     """One page of ids of ``qs`` rows matching ``q``, newest first, after ``after_id`` if given.
 
     ``qs`` carries every other condition (scope, filters); it must be over a model with an
-    integer ``id`` and a ``search_text`` column.
+    integer ``id`` and a ``search_text`` column. A queryset that can match nothing (``none()``,
+    a filter on an id list that came out empty, an integer out of its column's range) is an
+    empty page, never an error.
     """
+    try:
+        return _search_ids(qs, q, page_size=page_size, after_id=after_id)
+    except EmptyResultSet:
+        return NO_ROWS
+
+
+def _search_ids(qs: QuerySet, q: str, *, page_size: int, after_id: int | None) -> SearchPage:
     terms = query_terms(q)
     if after_id is not None:
         qs = qs.filter(id__lt=after_id)
@@ -332,6 +346,9 @@ def _index(qs: QuerySet, terms: list[str], page_size: int) -> SearchPage:
     matching = filter_matching(indexed, terms).annotate(
         _total=RawSQL("count(*) OVER ()", [], output_field=IntegerField())
     )
+    # SET LOCAL lasts until the end of the transaction, which may be the caller's: the block is
+    # rolled back (a savepoint inside the caller's transaction), which undoes the settings and
+    # nothing else — it only reads.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_indexscan = off")
@@ -344,6 +361,7 @@ def _index(qs: QuerySet, terms: list[str], page_size: int) -> SearchPage:
             # township: 440 → 120 ms at 2M rows). Unscoped searches plan better without it.
             cursor.execute("SET LOCAL random_page_cost = 1.1")
         rows = list(matching.order_by("-id").values_list("id", "_total")[: page_size + 1])
+        transaction.set_rollback(True)
     total = rows[0][1] if rows else 0
     ids = [row[0] for row in rows]
     return SearchPage(ids[:page_size], total, False, len(ids) > page_size, strategy)
@@ -356,7 +374,10 @@ def count_rows(qs: QuerySet) -> tuple[int, bool]:
     """(total, is_estimate): exact up to ``COUNT_CAP`` rows, the planner's estimate beyond."""
     if connection.vendor != "postgresql":
         return qs.count(), False
-    rows_sql, params = _rows_sql(qs, "id")
+    try:
+        rows_sql, params = _rows_sql(qs, "id")
+    except EmptyResultSet:
+        return 0, False
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM ({rows_sql}) r LIMIT %s) c", [*params, COUNT_CAP + 1])  # noqa: S608
         capped = cursor.fetchone()[0]

@@ -179,3 +179,33 @@ def test_a_scoped_list_of_a_model_without_search_text_is_paged_by_partition(netw
     assert qs.scope_partitions() and len(expected) == 4  # the county, township A and its two villages
     page = search_ids(qs, "", page_size=3)
     assert (page.ids, page.total, page.has_more) == (expected[:3], 4, True)
+
+
+def test_a_queryset_that_can_match_nothing_is_an_empty_page(db, network):
+    ItemFactory(fonds=FondsFactory(code="C101", creating_unit=network.village_a1), title="村民委员会")
+    for qs in (Item.objects.none(), Item.objects.filter(custodian_unit_id__in=[]), Item.objects.filter(year=-1)):
+        for q in ("", "村民"):
+            page = search_ids(qs, q)
+            assert (page.ids, page.total, page.has_more) == ([], 0, False)
+    assert search.count_rows(Item.objects.filter(custodian_unit_id__in=[])) == (0, False)
+
+
+def test_nul_bytes_in_a_query_are_no_error(db, network):
+    ItemFactory(fonds=FondsFactory(code="C101", creating_unit=network.village_a1), title="村民委员会")
+    assert search_ids(Item.objects.all(), "村民\x00委员").total == 1
+
+
+def test_the_index_path_leaves_the_callers_transaction_settings_alone(db, network, monkeypatch):
+    from django.db import connection, transaction
+
+    fonds = FondsFactory(code="C101", creating_unit=network.village_a1)
+    for n in range(12):
+        ItemFactory(fonds=fonds, title="关于土地承包的通知" if n == 0 else f"会议纪要{n}")
+    monkeypatch.setattr(search, "PROBE_ROWS", 3)  # the probe misses: the GIN index path runs
+    with transaction.atomic(), connection.cursor() as cursor:
+        page = search_ids(Item.objects.all(), "土地", page_size=5)
+        assert (page.strategy, page.total) == ("index", 1)
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone()[0] == "on"
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == "4"
