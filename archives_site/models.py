@@ -75,3 +75,30 @@ class DeferredIndex(models.Model):
 
     def __str__(self) -> str:
         return self.index_name
+
+
+class ApiToken(models.Model):
+    """An API token (``Authorization: Token <key>``). Only the SHA-256 of the key is stored; the key
+    is shown once, when issued (:mod:`archives_site.tokens`).
+
+    A token is dead once revoked, past ``expires_at``, when its user is deactivated, or when the
+    user's password changes: ``password_fingerprint`` is an HMAC of the password hash at issue
+    time, compared on every request (no signals needed).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    password_fingerprint = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} #{self.pk}"

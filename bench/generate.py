@@ -394,8 +394,8 @@ BENCH_USERS = {
 def ensure_users() -> dict[str, tuple[Any, str]]:
     """The bench logins: name → (user, API token key). Roles are granted like an administrator would."""
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
+    from archives_site.tokens import api_token_issue
     from villages import services as unit_services
     from villages.models import RoleAssignment, Unit
 
@@ -405,8 +405,8 @@ def ensure_users() -> dict[str, tuple[Any, str]]:
         unit = Unit.objects.get(code=unit_code)
         if not RoleAssignment.objects.filter(user=user, role=role, unit=unit).exists():
             unit_services.role_assignment_create(actor=SYSTEM, user=user, role=role, unit=unit)
-        token, _created = Token.objects.get_or_create(user=user)
-        users[name] = (user, token.key)
+        _token, key = api_token_issue(user=user)
+        users[name] = (user, key)
     return users
 
 

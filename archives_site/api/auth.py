@@ -1,4 +1,5 @@
-"""``POST /api/v1/auth/token/``: username and password → a token, with failed-login throttling."""
+"""API authentication: ``Authorization: Token <key>`` (:mod:`archives_site.tokens`) and the token
+endpoints — issue (username and password, with failed-login throttling), revoke and rotate."""
 
 from typing import Any
 
@@ -6,18 +7,22 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from archives_site import login_throttle
-from archives_site.audit import audit_record
+from archives_site.api.authentication import ApiTokenAuthentication
+from archives_site.models import ApiToken
+from archives_site.tokens import api_token_issue, api_token_revoke, api_token_rotate
 
 
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+TokenResponse = inline_serializer("TokenResponse", {"token": serializers.CharField()})
 
 
 class LockedOut(exceptions.APIException):
@@ -26,7 +31,7 @@ class LockedOut(exceptions.APIException):
 
 
 class TokenView(APIView):
-    """Exchange a username and password for an API token (the same token on every call)."""
+    """Exchange a username and password for a new API token (valid ``API_TOKEN_TTL_HOURS``)."""
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
@@ -34,11 +39,7 @@ class TokenView(APIView):
     def get_authenticate_header(self, request: Any) -> str:
         return "Token"  # wrong credentials are a 401, as for every other endpoint
 
-    @extend_schema(
-        request=TokenRequestSerializer,
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
-        tags=["auth"],
-    )
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponse}, tags=["auth"])
     def post(self, request: Any) -> Response:
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -53,6 +54,35 @@ class TokenView(APIView):
             login_throttle.note_failure(request, username)
             raise exceptions.AuthenticationFailed(_("Wrong username or password."))
         login_throttle.clear_failures(request, username)
-        token, _created = Token.objects.get_or_create(user=user)
-        audit_record(action="auth.token", actor=user, obj=user, request=request)
-        return Response({"token": token.key})
+        _token, key = api_token_issue(user=user, request=request)
+        return Response({"token": key})
+
+
+class _CallerTokenView(APIView):
+    """Acts on the token the request was made with."""
+
+    authentication_classes = [ApiTokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def caller_token(self, request: Any) -> ApiToken:
+        if not isinstance(request.auth, ApiToken):  # pragma: no cover - only token auth is accepted
+            raise exceptions.NotAuthenticated()
+        return request.auth
+
+
+class TokenRevokeView(_CallerTokenView):
+    """Revoke the token this request is made with."""
+
+    @extend_schema(request=None, responses={204: None}, tags=["auth"])
+    def post(self, request: Any) -> Response:
+        api_token_revoke(token=self.caller_token(request), request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenRotateView(_CallerTokenView):
+    """Replace the token this request is made with by a new one; the old one stops working."""
+
+    @extend_schema(request=None, responses={200: TokenResponse}, tags=["auth"])
+    def post(self, request: Any) -> Response:
+        _token, key = api_token_rotate(token=self.caller_token(request), request=request)
+        return Response({"token": key})

@@ -1,0 +1,74 @@
+"""API tokens: issue, check, revoke, rotate (DESIGN §9). The key is shown once; only its SHA-256
+is stored, so a copy of the database holds no usable token."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from .audit import audit_record
+from .models import ApiToken
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def password_fingerprint(user: Any) -> str:
+    """Changes whenever the user's password (hash) changes, so tokens issued before die."""
+    return salted_hmac("archives_site.ApiToken", user.password, algorithm="sha256").hexdigest()
+
+
+@transaction.atomic
+def api_token_issue(*, user: Any, request: HttpRequest | None = None) -> tuple[ApiToken, str]:
+    """A new token for the user, valid ``API_TOKEN_TTL_HOURS``; returns it and its key (the only
+    time the key is known)."""
+    key = secrets.token_hex(20)
+    token = ApiToken.objects.create(
+        user=user,
+        key_hash=_key_hash(key),
+        password_fingerprint=password_fingerprint(user),
+        expires_at=timezone.now() + timedelta(hours=settings.API_TOKEN_TTL_HOURS),
+    )
+    audit_record(action="auth.token", actor=user, obj=user, request=request, data={"token": token.pk})
+    return token, key
+
+
+def api_token_check(*, key: str) -> ApiToken | None:
+    """The live token with this key, or ``None`` (unknown, revoked, expired, user inactive, or
+    the password changed since it was issued)."""
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_key_hash(key), revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    if not hmac.compare_digest(token.password_fingerprint, password_fingerprint(token.user)):
+        return None
+    return token
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, request: HttpRequest | None = None) -> None:
+    """Revoke the token at once."""
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    audit_record(
+        action="auth.token_revoke", actor=token.user, obj=token.user, request=request, data={"token": token.pk}
+    )
+
+
+@transaction.atomic
+def api_token_rotate(*, token: ApiToken, request: HttpRequest | None = None) -> tuple[ApiToken, str]:
+    """Revoke the token and issue its successor."""
+    api_token_revoke(token=token, request=request)
+    return api_token_issue(user=token.user, request=request)
