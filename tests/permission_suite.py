@@ -111,3 +111,73 @@ class ApiPermissionSuite:
             assert client.get(case.list_url).status_code == 200
         assert len(large) == len(small), [q["sql"] for q in large.captured_queries]
         assert len(large) <= case.max_list_queries, [q["sql"] for q in large.captured_queries]
+
+
+@dataclass
+class PageCase:
+    """The HTML pages of one kind of object, as :class:`HtmlPermissionSuite` checks them."""
+
+    list_url: str
+    detail_url: Callable[[Model], str]
+    reader: Any  # reaches ``in_scope`` (and may edit it), not ``out_of_scope``
+    in_scope: Model
+    out_of_scope: Model
+    no_role_user: Any
+    list_marker: Callable[[Model], str]  # text a list shows for an object (e.g. its code)
+    edit_url: Callable[[Model], str] | None = None
+    edit_payload: dict[str, Any] = field(default_factory=dict)  # a POST that would change it
+    readable_not_writable: Model | None = None  # the reader sees it but its custodian is elsewhere
+
+
+class HtmlPermissionSuite:
+    """The staff pages' counterpart of :class:`ApiPermissionSuite`: login required; no role →
+    403; out of scope → 404 for reading *and* writing; a write the reader may not make → 403;
+    nothing saved either way. Needs a ``case`` fixture returning a :class:`PageCase`."""
+
+    @staticmethod
+    def _client(client: Any, user: Any) -> Any:
+        from tests.factories import PASSWORD
+
+        client.logout()
+        assert client.login(username=user.username, password=PASSWORD)
+        return client
+
+    def test_anonymous_is_sent_to_login(self, case: PageCase, client: Any) -> None:
+        for url in (case.list_url, case.detail_url(case.in_scope)):
+            response = client.get(url)
+            assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+    def test_user_without_role_gets_403(self, case: PageCase, client: Any) -> None:
+        c = self._client(client, case.no_role_user)
+        assert c.get(case.list_url).status_code == 403
+        assert c.get(case.detail_url(case.in_scope)).status_code in (403, 404)
+
+    def test_list_shows_only_rows_in_scope(self, case: PageCase, client: Any) -> None:
+        page = self._client(client, case.reader).get(case.list_url).content.decode()
+        assert case.list_marker(case.in_scope) in page
+        assert case.list_marker(case.out_of_scope) not in page
+
+    def test_detail_in_scope_is_200_and_out_of_scope_404(self, case: PageCase, client: Any) -> None:
+        c = self._client(client, case.reader)
+        assert c.get(case.detail_url(case.in_scope)).status_code == 200
+        assert c.get(case.detail_url(case.out_of_scope)).status_code == 404
+
+    def test_edit_out_of_scope_is_404_and_saves_nothing(self, case: PageCase, client: Any) -> None:
+        if case.edit_url is None:
+            return
+        model = type(case.out_of_scope)
+        before = _snapshot(model)
+        c = self._client(client, case.reader)
+        assert c.get(case.edit_url(case.out_of_scope)).status_code == 404
+        assert c.post(case.edit_url(case.out_of_scope), case.edit_payload).status_code == 404
+        assert _snapshot(model) == before
+
+    def test_edit_readable_but_not_writable_is_403_and_saves_nothing(self, case: PageCase, client: Any) -> None:
+        if case.edit_url is None or case.readable_not_writable is None:
+            return
+        model = type(case.readable_not_writable)
+        before = _snapshot(model)
+        c = self._client(client, case.reader)
+        assert c.get(case.detail_url(case.readable_not_writable)).status_code == 200
+        assert c.post(case.edit_url(case.readable_not_writable), case.edit_payload).status_code == 403
+        assert _snapshot(model) == before

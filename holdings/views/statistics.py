@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .. import selectors
+from ..dates import validate_year, year_bounds
 from ..models import OpenStatus
 from .common import require_holdings
 
@@ -18,10 +22,15 @@ from .common import require_holdings
 def statistics(request: HttpRequest) -> HttpResponse:
     """Holdings by category, year, retention, open status and custodian, with charts; the annual table."""
     require_holdings(request.user)
-    try:
-        year = int(request.GET.get("year") or timezone.localdate().year)
-    except ValueError:
-        year = timezone.localdate().year
+    year, status = timezone.localdate().year, 200
+    if request.GET.get("year"):
+        try:
+            year = int(request.GET["year"])
+            validate_year(year)
+        except (ValueError, ValidationError):
+            low, high = year_bounds()
+            messages.error(request, _("Choose a year from %(low)s to %(high)s.") % {"low": low, "high": high})
+            year, status = timezone.localdate().year, 400
     stats = selectors.holdings_statistics(user=request.user)
     open_labels = dict(OpenStatus.choices)
     charts = {
@@ -60,4 +69,5 @@ def statistics(request: HttpRequest) -> HttpResponse:
             "annual": selectors.annual_statistics(user=request.user, year=year),
             "year": year,
         },
+        status=status,
     )
