@@ -1,35 +1,43 @@
 """Bulk loading on PostgreSQL: maintaining GIN indexes row by row costs ~0.8 ms a row, so a load
-that is large next to its table drops the table's non-unique indexes first. Unique indexes (and
-the primary key) are never dropped: they are what keeps the data right.
+into an empty or near-empty table (a county's first load) drops the table's non-unique indexes
+first. Unique indexes (and the primary key) are never dropped: they are what keeps the data right.
+A load into a table that already holds records keeps every index: dropping them would leave
+every other user's search without its indexes for as long as the load and the rebuild take.
 
-There are two ways to get the dropped indexes back:
+No bulk operation may block other users' reads for more than a moment. ``DROP INDEX`` needs the
+table's ACCESS EXCLUSIVE lock, which queues every reader behind it, so:
 
-* :func:`indexes_suspended` builds them again at the end of the block, inside the caller's
-  transaction, so a failure restores them with everything else. Readers of the table wait while
-  that transaction holds it, and the load is only as fast as the slowest index build.
-* :func:`indexes_deferred` builds them after the caller's transaction commits, with
-  ``CREATE INDEX CONCURRENTLY`` from a Celery task (:func:`build_deferred`): the loaded rows are
-  visible and the table is readable and writable at once. The definitions of the dropped indexes
-  are written to the table ``bulk_deferred_index`` in the caller's transaction, so they are
-  recorded exactly when the drop is: if the process dies between the commit and the build, or
-  during the build, the next :func:`build_deferred` finds what is still missing (or left
-  invalid by an interrupted concurrent build) and builds it. Queries stay correct meanwhile,
-  only slower: the search rechecks every hit exactly and can scan without its GIN indexes.
+* :func:`indexes_dropped_for_load` drops them (and records them in ``bulk_deferred_index``) in
+  a short transaction of its own, *before* the load, with ``SET LOCAL lock_timeout``: if the
+  lock is not had within :data:`LOCK_TIMEOUT`, nothing is dropped and the load keeps the indexes.
+  The load then runs in its own transaction, holding no lock that stops readers.
+* :func:`build_deferred` builds them again afterwards with ``CREATE INDEX CONCURRENTLY`` from a
+  Celery task: the table stays readable and writable. The recorded definitions survive a crash
+  and a failed load alike; the next :func:`build_deferred` (a worker start, the next import)
+  finds what is still missing, or left invalid by an interrupted build, and builds it. Queries
+  stay correct meanwhile, only slower: the search rechecks every hit exactly and can scan
+  without its GIN indexes.
+* :func:`indexes_suspended` (drop and rebuild inside the caller's transaction) is for
+  maintenance with the table to itself, not for loads while people work; its DDL waits at
+  most :data:`LOCK_TIMEOUT` for its lock too.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 logger = logging.getLogger(__name__)
 
 BULK_MIN_ROWS = 50_000
-BULK_TABLE_SHARE = 0.10
+# "Near-empty": the table holds at most this share of what is coming (1 000 rows before 100 000).
+BULK_NEAR_EMPTY_SHARE = 0.01
+LOCK_TIMEOUT = "800ms"  # what a bulk DDL statement may keep the table's readers waiting, at most
 BUILD_MEMORY = "256MB"  # maintenance_work_mem of the rebuilds (the GIN builds use it to sort)
 DEFERRED_TABLE = "bulk_deferred_index"  # archives_site.models.DeferredIndex
 
@@ -47,12 +55,29 @@ def secondary_indexes(table: str) -> list[tuple[str, str]]:
 
 
 def worth_suspending(table: str, incoming_rows: int) -> bool:
+    """Whether a load of ``incoming_rows`` should drop the table's non-unique indexes: only a
+    large load into an empty or near-empty table (counted exactly, but never past the limit)."""
     if connection.vendor != "postgresql" or incoming_rows < BULK_MIN_ROWS:
         return False
+    limit = int(BULK_NEAR_EMPTY_SHARE * incoming_rows)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE relname = %s", [table])
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {connection.ops.quote_name(table)} LIMIT %s) AS present",  # noqa: S608
+            [limit + 1],
+        )
         present = cursor.fetchone()[0]
-    return incoming_rows > BULK_TABLE_SHARE * present
+    return present <= limit
+
+
+@contextmanager
+def _lock_timeout(cursor: Any) -> Iterator[None]:
+    """``SET LOCAL lock_timeout`` for the block, put back after it (the block may be a savepoint
+    of a longer transaction, which must not keep the short timeout)."""
+    cursor.execute("SELECT current_setting('lock_timeout')")
+    previous = cursor.fetchone()[0]
+    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
+    yield  # on an error the transaction (or savepoint) is rolled back, and the setting with it
+    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
 
 
 @contextmanager
@@ -62,34 +87,41 @@ def indexes_suspended(table: str, *, enabled: bool = True) -> Iterator[None]:
         yield
         return
     indexes = secondary_indexes(table)
-    _drop(indexes)
+    with connection.cursor() as cursor, _lock_timeout(cursor):
+        _drop(indexes)
     yield
     with connection.cursor() as cursor:
         # CREATE INDEX refuses to run while the loaded rows' deferred foreign-key checks are pending.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
-        for _name, definition in indexes:
-            cursor.execute(definition)
+        with _lock_timeout(cursor):
+            for _name, definition in indexes:
+                cursor.execute(definition)
 
 
-def indexes_deferred(table: str, *, then: Callable[[], None]) -> list[str]:
-    """Drop the table's non-unique indexes in the caller's transaction and record them for
-    :func:`build_deferred`; ``then`` (which should queue that build) runs once it commits.
+def indexes_dropped_for_load(table: str) -> list[str]:
+    """Drop the table's non-unique indexes and record them for :func:`build_deferred`, in a
+    transaction of its own that waits at most :data:`LOCK_TIMEOUT` for the table's lock.
 
-    Returns the names of the dropped indexes.
+    Call it before the load's transaction, and queue :func:`build_deferred` after the load,
+    whether it committed or failed. Returns the names of the dropped indexes: none when the lock
+    was not had in time (the table was busy), and the load then keeps them.
     """
-    if not connection.in_atomic_block:
-        raise RuntimeError("indexes_deferred() needs the caller's transaction")
-    indexes = secondary_indexes(table)
-    with connection.cursor() as cursor:
-        for name, definition in indexes:
-            cursor.execute(
-                "INSERT INTO bulk_deferred_index (index_name, table_name, definition) VALUES (%s, %s, %s) "
-                "ON CONFLICT (index_name) DO NOTHING",
-                [name, table, definition],
-            )
-    _drop(indexes)
-    transaction.on_commit(then)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor, _lock_timeout(cursor):
+            indexes = secondary_indexes(table)
+            for name, definition in indexes:
+                cursor.execute(
+                    "INSERT INTO bulk_deferred_index (index_name, table_name, definition) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (index_name) DO NOTHING",
+                    [name, table, definition],
+                )
+            _drop(indexes)
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != "55P03" and "lock timeout" not in str(exc):
+            raise
+        logger.info("%s is busy: the load keeps its indexes (%s)", table, exc)
+        return []
     return [name for name, _definition in indexes]
 
 

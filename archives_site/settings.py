@@ -242,6 +242,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ImportStatusEnum": "holdings.models.ImportStatus",
+        "RecordStatusEnum": "holdings.models.RecordStatus",
+    },
 }
 
 # --- Catalogue rules (local rules are settings, DESIGN: keep them as data) -------------------

@@ -1,7 +1,11 @@
-"""Reference codes (档号) and numbering classes, built from stored components — never parsed."""
+"""Reference codes (档号) and numbering classes, built from stored components — never parsed
+(an import may recover the components of the codes it is given: :class:`CodeMatcher`)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import Q
@@ -107,3 +111,100 @@ def code_for(record: Item | Volume) -> str:
         volume=volume,
         is_volume=is_volume,
     )
+
+
+# --- Recovering the components of a given code (imports only) ----------------------------------
+# Imported catalogues often carry a 档号 without every component column. The template is the
+# grammar: each part becomes one pattern (the fonds code literally, the known category and
+# retention codes, a 4-digit year, an org code, a zero-padded number), joined by the template's
+# separators; an empty org drops with its separator as in build_code(). Stored codes are never
+# parsed: this runs on an import's input only.
+
+# The name a template field has in a catalogue's header (the import's canonical column names).
+FIELD_NAMES = {
+    "fonds": "全宗号",
+    "category": "门类",
+    "year": "年度",
+    "retention": "保管期限",
+    "org": "机构问题",
+    "volume": "案卷号",
+    "number": "件号",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CodeParts:
+    """The components a code was built from, as written in it (codes, not objects)."""
+
+    category: str
+    year: int
+    retention: str
+    org: str
+    number: int
+
+
+class CodeMatcher:
+    """Matches item codes (not in a volume) written by one template for one fonds."""
+
+    def __init__(
+        self,
+        template: ReferenceCodeTemplate,
+        *,
+        fonds_code: str,
+        category_codes: Iterable[str],
+        retention_codes: Iterable[str],
+    ) -> None:
+        self.template, self.fonds_code = template, fonds_code
+        separators = {part["sep"] for part in template.parts if part["sep"]}
+        free = (
+            "[^" + "".join(re.escape(sep) for sep in sorted(separators)) + r"\s]{1,16}" if separators else r"\S{1,16}"
+        )
+        width = template.number_width
+        patterns = {
+            "fonds": re.escape(fonds_code),
+            "category": _alternatives(category_codes),
+            "year": r"\d{4}",
+            "retention": _alternatives(retention_codes),
+            "org": free,
+            "number": rf"(?:\d{{{width}}}|[1-9]\d{{{width},}})",
+        }
+        regex = ""
+        for part in template.parts:
+            field_name = part["field"]
+            if field_name not in patterns:  # an item outside a volume has no 案卷号
+                continue
+            sep = re.escape(part["sep"]) if regex else ""
+            piece = f"{sep}(?P<{field_name}>{patterns[field_name]})"
+            regex += f"(?:{piece})?" if field_name == "org" else piece
+        self.regex = re.compile(regex)
+
+    def match(self, code: str) -> CodeParts | None:
+        found = self.regex.fullmatch(code)
+        if found is None:
+            return None
+        values = found.groupdict()
+        if not all(values.get(name) for name in ("category", "year", "retention", "number")):
+            return None  # a template without one of these cannot give it back
+        return CodeParts(
+            category=values["category"],
+            year=int(values["year"]),
+            retention=values["retention"],
+            org=values.get("org") or "",
+            number=int(values["number"]),
+        )
+
+    def expected_form(self, *, category: str | None = None) -> str:
+        """The form of this template's codes, e.g. ``J001-WS·年度-保管期限-机构问题-件号``."""
+        shown = {**FIELD_NAMES, "fonds": self.fonds_code}
+        if category:
+            shown["category"] = category
+        form = ""
+        for part in self.template.parts:
+            if part["field"] in shown and part["field"] != "volume":
+                form += (part["sep"] if form else "") + shown[part["field"]]
+        return form
+
+
+def _alternatives(values: Iterable[str]) -> str:
+    ordered = sorted({value for value in values if value}, key=lambda value: (-len(value), value))
+    return "(?:" + "|".join(re.escape(value) for value in ordered) + ")" if ordered else "(?!)"

@@ -172,13 +172,20 @@ class ImportForm(BootstrapFormMixin, forms.Form):
         label=_("Where a given reference code differs from the template, keep it as the original code and renumber"),
         required=False,
     )
+    accept_dates_outside_year = forms.BooleanField(
+        label=_("Accept dates outside their year (the records belong to the year given, whatever their date)"),
+        required=False,
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["fonds"].queryset = Fonds.objects.restrict(user, Action.ADD).order_by("code")
 
     def clean_file(self) -> Any:
+        from .imports import check_upload
+
         upload = self.cleaned_data["file"]
+        check_upload(upload)  # the size limits, before anything is stored
         head = upload.read(8)
         upload.seek(0)
         name = upload.name.lower()

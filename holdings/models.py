@@ -442,6 +442,7 @@ class ImportJob(models.Model):
     keep_given_codes_as_original = models.BooleanField(
         _("keep mismatching codes as original codes and renumber"), default=False
     )
+    accept_dates_outside_year = models.BooleanField(_("accept dates outside their year"), default=False)
     status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING)
     encoding = models.CharField(_("encoding"), max_length=20, blank=True)
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
@@ -449,12 +450,27 @@ class ImportJob(models.Model):
     error_count = models.PositiveIntegerField(_("errors"), default=0)
     imported_count = models.PositiveIntegerField(_("rows imported"), default=0)
     errors_preview = models.JSONField(_("first errors"), default=list, blank=True)
+    warning_count = models.PositiveIntegerField(_("warnings"), default=0)
+    warnings_preview = models.JSONField(_("first warnings"), default=list, blank=True)
     report = models.FileField(_("report"), upload_to="imports/reports/%Y/%m/", blank=True)
     message = models.TextField(_("message"), blank=True)
+    # A checked job commits once: the job that imports its file (set under the checked job's row lock).
+    committed_job = models.OneToOneField(
+        "self",
+        verbose_name=_("import of this checked file"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="checked_job",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # When a worker took the job up and last reported progress: a job without either for a
+    # while (IMPORT_STALE_MINUTES) has no worker, and can be queued again.
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     objects = HoldingsQuerySet.as_manager()
@@ -471,6 +487,10 @@ class ImportJob(models.Model):
     @property
     def progress_percent(self) -> int:
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (ImportStatus.PENDING, ImportStatus.CHECKING, ImportStatus.IMPORTING)
 
 
 class ExportStatus(models.TextChoices):

@@ -22,4 +22,5 @@ urlpatterns = [
     path("imports/<int:pk>/", views.import_detail, name="import-detail"),
     path("imports/<int:pk>/commit/", views.import_commit, name="import-commit"),
     path("imports/<int:pk>/report/", views.import_report, name="import-report"),
+    path("imports/<int:pk>/requeue/", views.import_requeue, name="import-requeue"),
 ]

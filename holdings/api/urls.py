@@ -1,5 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
+from .imports import ImportJobViewSet
 from .views import CategoryViewSet, FondsViewSet, ItemViewSet, VolumeViewSet
 
 router = SimpleRouter()  # merged into the one /api/v1/ router
@@ -7,3 +8,4 @@ router.register("fonds", FondsViewSet, basename="fonds")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("volumes", VolumeViewSet, basename="volume")
 router.register("items", ItemViewSet, basename="item")
+router.register("imports", ImportJobViewSet, basename="import")

@@ -8,11 +8,14 @@ import csv
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from ..models import ImportJob
@@ -41,7 +44,25 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-REQUIRED_COLUMNS = ("title", "year", "retention")
+REQUIRED_COLUMNS = ("title", "year", "retention")  # 年度 and 保管期限 may come from a 档号 column instead
+FROM_CODE = ("year", "retention")
+
+DEFAULT_UPLOAD_MAX_BYTES = 50 * 1024 * 1024
+DEFAULT_XLSX_MAX_UNPACKED_BYTES = 500 * 1024 * 1024
+
+# Where a worksheet holds a formula: <f>, <f t="shared" …/>. Searched in the compressed-then-
+# inflated sheet XML before the formula-reading pass, so plain workbooks never pay for it.
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+@dataclass(frozen=True, slots=True)
+class FormulaCell:
+    """A cell that held a formula: what was imported instead of an empty value."""
+
+    line: int
+    position: int
+    formula: str
+    cached: bool  # its value as last computed by the spreadsheet was imported (else its text)
 
 
 _HEADER_NOISE = re.compile(r"[\s_*()（）]")
@@ -83,14 +104,88 @@ def detect_encoding(head: bytes, *, complete: bool) -> str:
     raise Refused(_("The file is neither UTF-8 nor GB18030 (GBK) text. Save it as “CSV UTF-8” or as .xlsx."))
 
 
+def upload_max_bytes() -> int:
+    return getattr(settings, "UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES)
+
+
+def xlsx_max_unpacked_bytes() -> int:
+    return getattr(settings, "IMPORT_XLSX_MAX_UNPACKED_BYTES", DEFAULT_XLSX_MAX_UNPACKED_BYTES)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f}"
+
+
+def check_upload(upload: Any) -> None:
+    """Refuse an upload too large to take, or an XLSX whose contents unpack too large, with a
+    message saying the limit (the form and the API call this before a job is made)."""
+    size = getattr(upload, "size", None)
+    if size is not None and size > upload_max_bytes():
+        raise ValidationError(
+            _("The file is %(size)s MB; at most %(limit)s MB can be uploaded. Split it into smaller files.")
+            % {"size": _megabytes(size), "limit": _megabytes(upload_max_bytes())},
+            code="file_too_large",
+        )
+    head = upload.read(4)
+    upload.seek(0)
+    if head == b"PK\x03\x04":
+        try:
+            _check_unpacked_size(upload)
+        except Refused as refusal:
+            raise ValidationError(str(refusal), code="xlsx_too_large") from refusal
+        finally:
+            upload.seek(0)
+
+
+def _check_unpacked_size(raw: IO[bytes]) -> zipfile.ZipFile | None:
+    """The workbook's zip, after checking what its members unpack to against the cap.
+
+    The sizes come from the zip's directory; reading never returns more than a member declares,
+    so a lying directory cannot get past the cap either.
+    """
+    try:
+        archive = zipfile.ZipFile(raw)
+    except zipfile.BadZipFile:
+        return None  # openpyxl says what is wrong with it
+    unpacked = sum(member.file_size for member in archive.infolist())
+    if unpacked > xlsx_max_unpacked_bytes():
+        raise Refused(
+            _(
+                "The workbook unpacks to %(size)s MB, more than the %(limit)s MB that can be read. Save it as CSV, "
+                "or split it into smaller workbooks."
+            )
+            % {"size": _megabytes(unpacked), "limit": _megabytes(xlsx_max_unpacked_bytes())}
+        )
+    return archive
+
+
+def _has_formulas(archive: zipfile.ZipFile) -> bool:
+    """Whether any worksheet's XML holds a formula (streamed: the XML is never held whole)."""
+    for member in archive.infolist():
+        if not (member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")):
+            continue
+        with archive.open(member) as sheet:
+            tail = b""
+            while chunk := sheet.read(1 << 20):
+                if _FORMULA_TAG.search(tail + chunk):
+                    return True
+                tail = chunk[-16:]
+    return False
+
+
 @contextmanager
-def _open_table(job: ImportJob) -> Iterator[tuple[list[Any], Iterator[tuple[int, Sequence[Any]]]]]:
-    """The header cells and an iterator of (spreadsheet row number, cells) over the data rows."""
+def _open_table(
+    job: ImportJob, formulas: list[FormulaCell] | None = None
+) -> Iterator[tuple[list[Any], Iterator[tuple[int, Sequence[Any]]]]]:
+    """The header cells and an iterator of (spreadsheet row number, cells) over the data rows.
+
+    Formula cells of an XLSX are appended to ``formulas`` as their rows are read.
+    """
     with job.file.open("rb") as raw:
         head = raw.read(SNIFF_BYTES)
         raw.seek(0)
         if head.startswith(b"PK\x03\x04"):
-            with _xlsx_rows(raw) as rows:
+            with _xlsx_rows(raw, [] if formulas is None else formulas) as rows:
                 yield _split_header(rows)
         elif head.startswith(b"\xd0\xcf\x11\xe0"):
             raise Refused(_("Old .xls workbooks cannot be read. Save the file as .xlsx or CSV."))
@@ -111,20 +206,57 @@ def _split_header(rows: Iterator[tuple[int, Sequence[Any]]]) -> tuple[list[Any],
 
 
 @contextmanager
-def _xlsx_rows(raw: IO[bytes]) -> Iterator[Iterator[tuple[int, Sequence[Any]]]]:
+def _xlsx_rows(raw: IO[bytes], formulas: list[FormulaCell]) -> Iterator[Iterator[tuple[int, Sequence[Any]]]]:
     import openpyxl
 
+    archive = _check_unpacked_size(raw)
+    with_formulas = archive is not None and _has_formulas(archive)
+    raw.seek(0)
     try:
         workbook = openpyxl.load_workbook(raw, read_only=True, data_only=True)
+        # A second reading of the same sheet gives each formula's text beside its cached value.
+        texts = openpyxl.load_workbook(raw, read_only=True, data_only=False) if with_formulas else None
     except Exception as exc:
         raise Refused(_("The workbook cannot be opened (%(error)s). Save it again as .xlsx.") % {"error": exc}) from exc
     try:
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # some writers record a wrong sheet size; read every row there is
         # Read-only sheets yield blank rows too, from row 1, so the count is the row number.
-        yield enumerate(sheet.iter_rows(values_only=True), start=1)
+        rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+        if texts is None:
+            yield rows
+        else:
+            formula_sheet = texts.worksheets[0]
+            formula_sheet.reset_dimensions()
+            yield _with_formulas(rows, formula_sheet.iter_rows(), formulas)
     finally:
         workbook.close()
+        if texts is not None:
+            texts.close()
+
+
+def _with_formulas(
+    rows: Iterator[tuple[int, Sequence[Any]]], cells: Iterator[Sequence[Any]], formulas: list[FormulaCell]
+) -> Iterator[tuple[int, Sequence[Any]]]:
+    """The rows, each formula cell holding its cached value or else its text, neutralised with a
+    leading apostrophe (it is never evaluated again); every such cell noted in ``formulas``."""
+    for (line, values), row_cells in zip(rows, cells, strict=False):
+        replaced: list[Any] | None = None
+        for position, cell in enumerate(row_cells):
+            if getattr(cell, "data_type", None) != "f":
+                continue
+            formula = getattr(cell.value, "text", cell.value)  # ArrayFormula keeps its text there
+            formula = str(formula or "")
+            if not formula.startswith("="):
+                formula = "=" + formula
+            cached = position < len(values) and values[position] not in (None, "")
+            if not cached:
+                replaced = replaced or list(values)
+                while len(replaced) <= position:
+                    replaced.append(None)
+                replaced[position] = "'" + formula
+            formulas.append(FormulaCell(line, position, formula, cached))
+        yield line, values if replaced is None else replaced
 
 
 def _csv_rows(raw: IO[bytes], encoding: str, head: bytes) -> Iterator[tuple[int, Sequence[Any]]]:
@@ -170,7 +302,11 @@ def _map_columns(header: list[Any]) -> Columns:
             )
         else:
             columns.index[name], columns.label[name] = position, label
-    missing = [COLUMNS[name][0] for name in REQUIRED_COLUMNS if name not in columns]
+    missing = [
+        COLUMNS[name][0]
+        for name in REQUIRED_COLUMNS
+        if name not in columns and not (name in FROM_CODE and "reference_code" in columns)
+    ]
     if missing:
         raise Refused(
             _(

@@ -25,11 +25,15 @@ from .rows import ParsedRow, RowError, RowParser
 PREVIEW_ERRORS = 200
 
 
-REPORT_HEADER = ("行号", "列", "值", "问题", "如何修改")  # a fixed file format, like the import headers
+# A fixed file format, like the import headers. 级别: 错误 (the file is not imported) or 警告 (it is,
+# but the cell was not taken as written: say a formula).
+REPORT_HEADER = ("行号", "列", "值", "问题", "如何修改", "级别")
+ERROR, WARNING = "错误", "警告"
 
 
 class _Report:
-    """The complete error list, written as it is found to a temporary CSV file (UTF-8 with BOM)."""
+    """The complete list of problems and warnings, written as they are found to a temporary CSV
+    file (UTF-8 with BOM); the first of each kept for the job page."""
 
     def __init__(self) -> None:
         self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in save()
@@ -38,12 +42,21 @@ class _Report:
         self.writer.writerow(REPORT_HEADER)
         self.count = 0
         self.preview: list[dict[str, Any]] = []
+        self.warning_count = 0
+        self.warnings_preview: list[dict[str, Any]] = []
 
-    def add(self, error: RowError) -> None:
-        self.count += 1
-        self.writer.writerow((error.row, error.column, error.value, error.problem, error.fix))
-        if len(self.preview) < PREVIEW_ERRORS:
-            self.preview.append(error.as_dict())
+    def add(self, error: RowError, *, warning: bool = False) -> None:
+        if warning:
+            self.warning_count += 1
+            preview = self.warnings_preview
+        else:
+            self.count += 1
+            preview = self.preview
+        self.writer.writerow(
+            (error.row, error.column, error.value, error.problem, error.fix, WARNING if warning else ERROR)
+        )
+        if len(preview) < PREVIEW_ERRORS:
+            preview.append(error.as_dict())
 
     def save(self, job: ImportJob) -> None:
         self.text.flush()

@@ -2,7 +2,7 @@
 forms), exports, statistics and imports. ``holdings.urls`` names them all from here."""
 
 from .exports import item_export
-from .imports import import_commit, import_detail, import_new, import_report
+from .imports import import_commit, import_detail, import_new, import_report, import_requeue
 from .records import (
     FondsDetailView,
     FondsListView,
@@ -27,6 +27,7 @@ __all__ = [
     "import_detail",
     "import_new",
     "import_report",
+    "import_requeue",
     "item_create",
     "item_export",
     "item_list",

@@ -171,8 +171,8 @@ def test_an_xlsx_with_excel_date_cells_is_imported(village_archivist, world, dja
     upload = xlsx_file(
         [
             row(1, 日期=dt.datetime(2015, 3, 12), 年度=2015, 页数=3),
-            row(2, 日期=dt.date(1945, 8, 15)),
-            row(3, 日期="[19450815]"),
+            row(2, 日期=dt.date(1945, 8, 15), 年度=1945),
+            row(3, 日期="[19450815]", 年度="1945"),
         ]
     )
 
@@ -211,7 +211,7 @@ def test_a_file_with_bad_rows_is_refused_with_every_problem_and_nothing_written(
             row(4, 保管期限="半永久"),  # row 5
             row(1),  # row 6: duplicates row 2
             row(6, 档号="C101-WS·2015-Y-BGS-0009"),  # row 7: code does not match 件号 6
-            row(1, 年度="2016"),  # row 8: taken in the catalogue
+            row(1, 年度="2016", 日期="20160312"),  # row 8: taken in the catalogue
             row(7, 年度="15", 页数="两页"),  # row 9: two problems
         ]
     )
@@ -235,9 +235,10 @@ def test_a_file_with_bad_rows_is_refused_with_every_problem_and_nothing_written(
 
 
 def test_a_missing_required_column_refuses_the_whole_file(village_archivist, world, django_capture_on_commit_callbacks):
-    header = [name for name in HEADER if name != "保管期限"]
+    left_out = ("保管期限", "档号")  # without a 档号 column, 保管期限 cannot come from the codes
+    header = [name for name in HEADER if name not in left_out]
     upload = csv_file(
-        [[value for name, value in zip(HEADER, row(1), strict=True) if name != "保管期限"]], header=header
+        [[value for name, value in zip(HEADER, row(1), strict=True) if name not in left_out]], header=header
     )
 
     job = run_import(village_archivist, world.village_a1_fonds, upload, django_capture_on_commit_callbacks)
@@ -291,7 +292,10 @@ def test_legacy_long_term_retention_is_imported_as_thirty_years(
 ):
     fonds = world.village_a1_fonds
     upload = csv_file(
-        [row(1, 年度="1998", 保管期限="长期", 档号="C101-WS·1998-C-BGS-0001"), row(2, 年度="1998", 保管期限="短期")]
+        [
+            row(1, 年度="1998", 保管期限="长期", 档号="C101-WS·1998-C-BGS-0001", 日期="19980506"),
+            row(2, 年度="1998", 保管期限="短期", 日期="19980507"),
+        ]
     )
 
     job = run_import(village_archivist, fonds, upload, django_capture_on_commit_callbacks)
@@ -329,8 +333,11 @@ def test_the_error_report_is_a_downloadable_csv(village_archivist, world, django
         content = report.read()
     assert content.startswith(b"\xef\xbb\xbf")  # Excel opens UTF-8 only with a BOM
     lines = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
-    assert lines[0] == ["行号", "列", "值", "问题", "如何修改"]
-    assert [(line[0], line[1], line[2]) for line in lines[1:]] == [("3", "日期", "昨天"), ("4", "题名", "")]
+    assert lines[0] == ["行号", "列", "值", "问题", "如何修改", "级别"]
+    assert [(line[0], line[1], line[2], line[5]) for line in lines[1:]] == [
+        ("3", "日期", "昨天", "错误"),
+        ("4", "题名", "", "错误"),
+    ]
 
 
 def test_an_actor_out_of_scope_cannot_start_an_import(village_archivist, world, django_capture_on_commit_callbacks):
@@ -489,3 +496,254 @@ def test_a_large_load_rebuilds_the_search_indexes_and_still_finds_the_items(
     assert job.status == ImportStatus.DONE, job.message
     assert sorted(secondary_indexes("holdings_item")) == indexes_before
     assert len(search_ids(Item.objects.all(), "文化礼堂").ids) == 1
+
+
+# --- catalogues as bureaus keep them ------------------------------------------------------------
+
+CODE_ONLY = ["档号", "题名", "责任者", "日期", "密级", "备注"]
+
+
+def test_a_catalogue_with_codes_but_no_component_columns_is_imported(
+    county_archivist, world, django_capture_on_commit_callbacks
+):
+    fonds = world.archive_fonds
+    upload = csv_file(
+        [
+            ["J001-WS·2016-D30-BGS-0007", "关于档案移交的函", "青溪区档案馆", "20160301", "", ""],
+            ["J001-WS·2016-Y-0002", "年度工作总结", "青溪区档案馆", "20161230", "", ""],
+            ["J001-KJ·JJ·2015-D10-JJK-0012", "基建项目验收报告", "区建设局", "20150601", "", ""],
+        ],
+        header=CODE_ONLY,
+    )
+
+    job = run_import(county_archivist, fonds, upload, django_capture_on_commit_callbacks)
+
+    assert job.status == ImportStatus.DONE, job.errors_preview
+    items = {item.reference_code: item for item in Item.objects.filter(fonds=fonds)}
+    assert set(items) == {"J001-WS·2016-D30-BGS-0007", "J001-WS·2016-Y-0002", "J001-KJ·JJ·2015-D10-JJK-0012"}
+    first = items["J001-WS·2016-D30-BGS-0007"]
+    assert (first.category, first.year, first.retention, first.org_code, first.number) == (
+        category("WS"),
+        2016,
+        retention("D30"),
+        "BGS",
+        7,
+    )
+    assert items["J001-WS·2016-Y-0002"].org_code == ""
+    assert (items["J001-KJ·JJ·2015-D10-JJK-0012"].category, items["J001-KJ·JJ·2015-D10-JJK-0012"].number) == (
+        category("KJ·JJ"),
+        12,
+    )
+    # The counter continues after the recovered number.
+    assert ItemFactory(fonds=fonds, year=2016, retention=retention("D30")).reference_code == "J001-WS·2016-D30-BGS-0008"
+
+
+def test_a_code_without_a_number_column_must_agree_with_the_columns_given(
+    county_archivist, world, django_capture_on_commit_callbacks
+):
+    header = ["档号", "年度", "保管期限", "题名"]
+    upload = csv_file(
+        [
+            ["J001-WS·2016-D30-BGS-0001", "2016", "D30", "相符"],
+            ["J001-WS·2016-D30-BGS-0002", "2017", "D30", "年度不符"],
+            ["J001-WS·2016-D30-BGS-0003", "2016", "Y", "期限不符"],
+        ],
+        header=header,
+    )
+
+    job = run_import(county_archivist, world.archive_fonds, upload, django_capture_on_commit_callbacks)
+
+    assert job.status == ImportStatus.INVALID
+    assert errors_by_row(job) == {3: [("年度", "2017")], 4: [("保管期限", "Y")]}
+    problems = [error["problem"] for error in job.errors_preview]
+    assert "年度 2016" in problems[0] and "保管期限 D30" in problems[1]
+    assert not Item.objects.exists()
+
+
+def test_a_code_that_does_not_fit_the_template_is_reported_with_the_expected_form(
+    county_archivist, world, django_capture_on_commit_callbacks
+):
+    upload = csv_file(
+        [["WS-2016-0001", "题名一", "", "", "", ""], ["J001-WS·16-D30-BGS-0002", "题名二", "", "", "", ""]],
+        header=CODE_ONLY,
+    )
+
+    job = run_import(county_archivist, world.archive_fonds, upload, django_capture_on_commit_callbacks)
+
+    assert job.status == ImportStatus.INVALID
+    assert errors_by_row(job) == {2: [("档号", "WS-2016-0001")], 3: [("档号", "J001-WS·16-D30-BGS-0002")]}
+    assert all("J001-WS·年度-保管期限-机构问题-件号" in error["problem"] for error in job.errors_preview)
+
+
+def test_a_code_is_matched_against_the_fonds_own_template(village_archivist, world, django_capture_on_commit_callbacks):
+    from holdings.models import ReferenceCodeTemplate
+
+    fonds = world.village_a1_fonds
+    ReferenceCodeTemplate.objects.create(name="DA/T 13-2022", fonds=fonds, parts=codes.DAT13_PARTS)
+    upload = csv_file(
+        [["C101-WS·2015·Y·BGS-0004", "新式档号", "", "20150101", "", ""]],
+        header=CODE_ONLY,
+    )
+
+    job = run_import(village_archivist, fonds, upload, django_capture_on_commit_callbacks)
+
+    assert job.status == ImportStatus.DONE, job.errors_preview
+    item = Item.objects.get()
+    assert (item.reference_code, item.number, item.org_code) == ("C101-WS·2015·Y·BGS-0004", 4, "BGS")
+
+
+@pytest.mark.parametrize("marking", ["内部", "非密", "公开", "无"])
+def test_non_secret_markings_are_accepted_and_kept_in_the_note(
+    village_archivist, world, django_capture_on_commit_callbacks, marking
+):
+    upload = csv_file([row(1, 密级=marking, 备注="原件破损"), row(2, 密级="秘密")])
+
+    job = run_import(village_archivist, world.village_a1_fonds, upload, django_capture_on_commit_callbacks)
+
+    assert job.status == ImportStatus.DONE, job.errors_preview
+    plain, secret = Item.objects.order_by("number")
+    assert plain.classification == "" and secret.classification == "secret"
+    assert plain.note == f"原件破损\n原标注密级：{marking}"
+    assert secret.note == ""
+
+
+def test_accepted_markings_are_a_setting(village_archivist, world, django_capture_on_commit_callbacks, settings):
+    settings.IMPORT_CLASSIFICATION_VALUES = {"不公开": "", "秘密": "secret"}
+    upload = csv_file([row(1, 密级="不公开"), row(2, 密级="内部")])
+
+    job = run_import(village_archivist, world.village_a1_fonds, upload, django_capture_on_commit_callbacks)
+
+    assert errors_by_row(job) == {3: [("密级", "内部")]}
+    assert "不公开" in job.errors_preview[0]["fix"]
+
+
+def test_a_code_repeated_in_the_file_names_the_other_row(county_archivist, world, django_capture_on_commit_callbacks):
+    upload = csv_file(
+        [
+            ["J001-WS·2016-D30-BGS-0001", "第一件", "", "", "", ""],
+            ["J001-WS·2016-D30-BGS-0002", "第二件", "", "", "", ""],
+            ["J001-WS·2016-D30-BGS-0001", "又是第一件", "", "", "", ""],
+        ],
+        header=CODE_ONLY,
+    )
+
+    job = run_import(county_archivist, world.archive_fonds, upload, django_capture_on_commit_callbacks)
+
+    assert job.status == ImportStatus.INVALID
+    assert errors_by_row(job) == {4: [("档号", "J001-WS·2016-D30-BGS-0001")]}
+    assert job.errors_preview[0]["problem"] in ("与第 2 行的档号重复", "The same 档号 as row 2.")
+
+
+def test_a_repeated_number_names_the_other_row(village_archivist, world, django_capture_on_commit_callbacks):
+    job = run_import(
+        village_archivist,
+        world.village_a1_fonds,
+        csv_file([row(1), row(2), row(1)]),
+        django_capture_on_commit_callbacks,
+    )
+
+    assert errors_by_row(job) == {4: [("件号", "1")]}
+    assert "2" in job.errors_preview[0]["problem"]
+
+
+def test_years_follow_the_catalogue_bounds_and_dates_their_year(
+    village_archivist, world, django_capture_on_commit_callbacks, settings
+):
+    settings.CATALOGUE_YEAR_MIN = 1900
+    upload = csv_file([row(1, 年度="1899", 日期="18990101"), row(2, 日期="20190312")])
+
+    job = run_import(village_archivist, world.village_a1_fonds, upload, django_capture_on_commit_callbacks)
+
+    assert errors_by_row(job) == {2: [("年度", "1899")], 3: [("日期", "20190312")]}
+    assert "1900" in job.errors_preview[0]["fix"]
+
+
+def test_dates_outside_their_year_can_be_accepted_for_the_whole_file(
+    village_archivist, world, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = imports.import_start(
+            actor=village_archivist,
+            fonds=world.village_a1_fonds,
+            uploaded_file=csv_file([row(1, 日期="20141220")]),  # a 2015 plan dated December 2014
+            dry_run=False,
+            accept_dates_outside_year=True,
+        )
+    job.refresh_from_db()
+
+    assert job.status == ImportStatus.DONE, job.errors_preview
+    assert Item.objects.get().date == "20141220"
+
+
+def formula_xlsx() -> SimpleUploadedFile:
+    """备注 holds =HYPERLINK(…) twice: once with the value Excel computed, once never computed."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER)
+    sheet.append(row(1, 备注='=HYPERLINK("http://oa.example/1","扫描件")'))
+    sheet.append(row(2, 备注="普通备注"))
+    content = io.BytesIO()
+    workbook.save(content)
+    # openpyxl writes formulas without cached values; give the first one the value Excel would have.
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(content.getvalue()))
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                assert b'<c r="M2"><f>' in data
+                data = data.replace(b'<c r="M2"><f>', b'<c r="M2" t="str"><f>', 1)
+                data = data.replace(b"</f><v /></c>", "</f><v>扫描件</v></c>".encode(), 1)
+            out.writestr(member, data)
+    return SimpleUploadedFile("目录.xlsx", target.getvalue())
+
+
+def test_formula_cells_are_imported_by_value_and_listed_as_warnings(
+    village_archivist, world, django_capture_on_commit_callbacks
+):
+    upload = formula_xlsx()
+
+    job = run_import(village_archivist, world.village_a1_fonds, upload, django_capture_on_commit_callbacks)
+
+    assert job.status == ImportStatus.DONE, (job.errors_preview, job.message)
+    assert Item.objects.get(number=1).note == "扫描件"
+    assert job.warning_count == 1
+    (warning,) = job.warnings_preview
+    assert (warning["row"], warning["column"]) == (2, "备注")
+    assert "HYPERLINK" in warning["value"]
+    with job.report.open("rb") as report:
+        lines = list(csv.reader(io.StringIO(report.read().decode("utf-8-sig"))))
+    assert [(line[0], line[1], line[5]) for line in lines[1:]] == [("2", "备注", "警告")]
+
+
+def test_a_formula_without_a_computed_value_is_imported_as_its_text(
+    village_archivist, world, django_capture_on_commit_callbacks
+):
+    upload = xlsx_file([row(1, 备注='=HYPERLINK("http://oa.example/1","扫描件")'), row(2, 题名="=A1&B1")])
+
+    job = run_import(village_archivist, world.village_a1_fonds, upload, django_capture_on_commit_callbacks)
+
+    assert job.status == ImportStatus.DONE, (job.errors_preview, job.message)
+    assert Item.objects.get(number=1).note == '\'=HYPERLINK("http://oa.example/1","扫描件")'
+    assert Item.objects.get(number=2).title == "'=A1&B1"
+    assert job.warning_count == 2
+    assert [(w["row"], w["column"]) for w in job.warnings_preview] == [(2, "备注"), (3, "题名")]
+    assert "2" in job.message  # the page says cells were not taken as written
+
+
+def test_a_plain_workbook_is_read_once(village_archivist, world, django_capture_on_commit_callbacks, monkeypatch):
+    loads: list[bool] = []
+    load = openpyxl.load_workbook
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        loads.append(kwargs.get("data_only", False))
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(openpyxl, "load_workbook", counted)
+
+    job = run_import(village_archivist, world.village_a1_fonds, xlsx_file([row(1)]), django_capture_on_commit_callbacks)
+
+    assert job.status == ImportStatus.DONE
+    assert loads == [True]
