@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django.views.generic import DetailView, ListView
@@ -111,10 +112,17 @@ class CatalogueRecordDetailView(ScopedViewMixin, DetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["can_edit"] = (
-            user_can(self.request.user, HOLDINGS, Action.CHANGE)
+            not self.object.is_read_only
+            and user_can(self.request.user, HOLDINGS, Action.CHANGE)
             and self.model.objects.restrict(self.request.user, Action.CHANGE).filter(pk=self.object.pk).exists()
         )
         return context
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> Any:
+        response = super().render_to_response(context, **kwargs)
+        if self.object.is_restricted:  # never kept by a browser or proxy cache
+            patch_cache_control(response, no_store=True, private=True)
+        return response
 
 
 class ItemDetailView(CatalogueRecordDetailView):
@@ -124,6 +132,12 @@ class ItemDetailView(CatalogueRecordDetailView):
 
     def get_queryset(self) -> Any:
         return super().get_queryset().select_related("volume")
+
+    def get_object(self, queryset: Any = None) -> Item:
+        item = super().get_object(queryset)
+        if item.volume is not None:  # its volume is named on the page: as the user may see it
+            next(selectors.withhold([item.volume], user=self.request.user))
+        return item
 
 
 # A volume's page lists its items (卷内文件) up to this many; the item list shows them all.

@@ -283,3 +283,19 @@ def test_record_creates_and_edits_are_audited(api, world, village_archivist):
     change = AuditEvent.objects.get(action="item.change")
     assert create.actor == village_archivist and create.object_id == str(created["id"])
     assert change.data["title"] == ["原题名", "新题名"]
+
+
+def test_record_pages_of_withdrawn_and_restricted_records(client, world, county_archivist, inspector):
+    item = ItemFactory(fonds=world.archive_fonds)
+    services.item_renumber(item=item, actor=SYSTEM, reason="归错年度", year=2016)
+    placeholder = Item.objects.get(status=RecordStatus.WITHDRAWN)
+    client.login(username=county_archivist.username, password=PASSWORD)
+    page = client.get(f"/holdings/items/{placeholder.pk}/")
+    assert "已作废" in page.content.decode() and f"/holdings/items/{placeholder.pk}/edit/" not in page.content.decode()
+    secret_volume = VolumeFactory(fonds=world.archive_fonds, classification=Classification.SECRET, title="绝密基建卷")
+    inside = ItemFactory(fonds=world.archive_fonds, volume=secret_volume, title="卷内的普通文件")
+    assert client.get(f"/holdings/volumes/{secret_volume.pk}/")["Cache-Control"].count("no-store") == 1
+    client.logout()
+    client.login(username=inspector.username, password=PASSWORD)
+    shown = client.get(f"/holdings/items/{inside.pk}/").content.decode()
+    assert "卷内的普通文件" in shown and "绝密基建卷" not in shown
