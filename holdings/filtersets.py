@@ -5,18 +5,21 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from archives_site.filters import IdFilter, YearFilter
+
 from . import selectors
 from .models import Fonds, Item, OpenStatus, RecordStatus, Volume
 
 
 class CatalogueRecordFilterSet(django_filters.FilterSet):
-    fonds = django_filters.NumberFilter(field_name="fonds_id", label=_("fonds"))
-    category = django_filters.NumberFilter(method="filter_category", label=_("category (with sub-categories)"))
-    year = django_filters.NumberFilter(field_name="year", label=_("year"))
+    # Related rows by plain id (archives_site.filters): an unknown or out-of-reach id → no rows.
+    fonds = IdFilter(field_name="fonds_id", label=_("fonds"))
+    category = IdFilter(method="filter_category", label=_("category (with sub-categories)"))
+    year = YearFilter(field_name="year", label=_("year"))
     retention = django_filters.CharFilter(field_name="retention__code", label=_("retention code"))
     open_status = django_filters.ChoiceFilter(choices=OpenStatus.choices, label=_("open status"))
     status = django_filters.ChoiceFilter(choices=RecordStatus.choices, label=_("status"))
-    unit = django_filters.NumberFilter(method="filter_unit", label=_("unit (created or held, with sub-units)"))
+    unit = IdFilter(method="filter_unit", label=_("unit (created or held, with sub-units)"))
 
     def filter_category(self, queryset, name, value):
         return queryset.filter(category_id__in=selectors.category_subtree_ids(value))
@@ -27,7 +30,7 @@ class CatalogueRecordFilterSet(django_filters.FilterSet):
 
 
 class ItemFilterSet(CatalogueRecordFilterSet):
-    volume = django_filters.NumberFilter(field_name="volume_id", label=_("volume"))
+    volume = IdFilter(field_name="volume_id", label=_("volume"))
 
     class Meta:
         model = Item
@@ -41,7 +44,7 @@ class VolumeFilterSet(CatalogueRecordFilterSet):
 
 
 class FondsFilterSet(django_filters.FilterSet):
-    unit = django_filters.NumberFilter(method="filter_unit", label=_("unit (created or held, with sub-units)"))
+    unit = IdFilter(method="filter_unit", label=_("unit (created or held, with sub-units)"))
     q = django_filters.CharFilter(method="filter_q", label=_("number or name contains"))
 
     class Meta:

@@ -10,7 +10,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -24,7 +25,37 @@ MESSAGES = {
     "not_found": lambda: _("Not found, or outside the units you can reach."),
     "method_not_allowed": lambda: _("This method is not allowed on this address."),
     "throttled": lambda: _("Too many requests; try again later."),
+    "bad_request": lambda: _("The request is not valid."),
+    "server_error": lambda: _("Something went wrong on the server; the error has been logged. Try again later."),
 }
+
+# Codes of the errors answered outside DRF's views (Django's own 400/404, any 500).
+STATUS_CODES = {
+    400: "bad_request",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    500: "server_error",
+}
+
+
+def error_body(status_code: int) -> dict[str, str]:
+    """The JSON body of an error answered outside DRF (see ``archives_site.middleware``)."""
+    code = STATUS_CODES.get(status_code, "server_error" if status_code >= 500 else "bad_request")
+    return {"detail": str(MESSAGES[code]()), "code": code}
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every API error (for the schema)."""
+
+    detail = serializers.CharField(help_text="One sentence a person can act on.")
+    code = serializers.CharField(help_text="A stable machine-readable code, e.g. invalid, not_found.")
+    fields = serializers.JSONField(required=False, help_text="Validation errors: field → list of messages.")
+
+
+_ERROR = OpenApiResponse(ErrorSerializer, description="An error: {detail, code}, with fields for invalid data.")
+# The errors any scoped endpoint may answer, to declare on actions (``responses={200: …, **ERROR_RESPONSES}``).
+ERROR_RESPONSES = {400: _ERROR, 401: _ERROR, 403: _ERROR, 404: _ERROR}
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from archives_site.scoping import Action
@@ -11,3 +12,14 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self) -> Any:
         request = self.context.get("request")
         return super().get_queryset().restrict(request.user if request else None, Action.VIEW)
+
+
+class TextField(serializers.CharField):
+    """A text field that takes only JSON strings (DRF's CharField also turns 12 into "12")."""
+
+    default_error_messages = {"not_text": _("Give text (a JSON string), not a number, a list or an object.")}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)

@@ -39,6 +39,13 @@ class ScopedViewSetMixin:
     def scope_resource(self) -> str:
         return self.queryset.model.scope.resource  # type: ignore[attr-defined]
 
+    def check_permissions(self, request: Any) -> None:
+        # A method this resource does not have (no handler: no mixin for it) is a 405 for
+        # everyone, before roles are looked at: "not allowed here" is not a matter of reach.
+        if not hasattr(self, request.method.lower()):
+            raise exceptions.MethodNotAllowed(request.method)
+        super().check_permissions(request)  # type: ignore[misc]
+
     def get_queryset(self) -> Any:
         # Reads and lookups for writes both start from what the user may *see*, so an object
         # out of reach is a 404 for every method; write reach is checked on the object itself.
@@ -69,28 +76,22 @@ class ScopedViewSetMixin:
     def remove(self, instance: Any) -> None:
         instance.delete()
 
+    # The write and its scope check share one transaction: a refused write leaves nothing saved.
+    # The wrapping lives here, not in create()/update()/destroy(), so a resource without those
+    # mixins has no such methods at all and answers a plain 405.
     def perform_create(self, serializer: Any) -> None:
-        serializer.instance = self.save_new(serializer)
-        self.check_write_scope(serializer.instance, Action.ADD)
+        with transaction.atomic():
+            serializer.instance = self.save_new(serializer)
+            self.check_write_scope(serializer.instance, Action.ADD)
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = self.save_changes(serializer)
-        self.check_write_scope(serializer.instance, Action.CHANGE)
+        with transaction.atomic():
+            serializer.instance = self.save_changes(serializer)
+            self.check_write_scope(serializer.instance, Action.CHANGE)
 
     def perform_destroy(self, instance: Any) -> None:
-        self.remove(instance)
-
-    def create(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         with transaction.atomic():
-            return super().create(request, *args, **kwargs)  # type: ignore[misc]
-
-    def update(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        with transaction.atomic():
-            return super().update(request, *args, **kwargs)  # type: ignore[misc]
-
-    def destroy(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        with transaction.atomic():
-            return super().destroy(request, *args, **kwargs)  # type: ignore[misc]
+            self.remove(instance)
 
 
 class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):

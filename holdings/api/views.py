@@ -1,10 +1,13 @@
 from typing import Any
 
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, permissions, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from archives_site.api.errors import ERROR_RESPONSES
+from archives_site.api.fields import ScopedRelatedField, TextField
 from archives_site.api.pagination import SearchPagination
 from archives_site.api.viewsets import ScopedModelViewSet
 from archives_site.audit import audit_record
@@ -13,8 +16,27 @@ from villages.roles import HOLDINGS
 
 from .. import selectors, services
 from ..filtersets import FondsFilterSet, ItemFilterSet, VolumeFilterSet
-from ..models import Category, Fonds, Item, Volume
+from ..models import Category, Fonds, Item, RetentionPeriod, Volume
 from .serializers import CategorySerializer, FondsSerializer, ItemListSerializer, ItemSerializer, VolumeSerializer
+
+
+class ItemRenumberSerializer(serializers.ModelSerializer):
+    """The input of ``POST /items/{id}/renumber/``: the reason, and the class fields to change
+    (each optional; those left out keep their value). Related rows: only those the caller sees."""
+
+    fonds = ScopedRelatedField(queryset=Fonds.objects.all(), required=False)
+    category = serializers.SlugRelatedField(
+        slug_field="code", queryset=Category.objects.filter(is_active=True), required=False
+    )
+    retention = serializers.SlugRelatedField(slug_field="code", queryset=RetentionPeriod.objects.all(), required=False)
+    volume = ScopedRelatedField(queryset=Volume.objects.all(), allow_null=True, required=False)
+    reason = TextField(max_length=1000, help_text="Why the item is renumbered; kept in the audit trail.")
+
+    class Meta:
+        model = Item
+        fields = [*services.CLASS_FIELDS, "reason"]
+        extra_kwargs = {"year": {"required": False}, "org_code": {"required": False}}
+        validators: list = []  # the numbering service places the item and checks its class
 
 
 class HoldingsReader(permissions.BasePermission):
@@ -112,14 +134,19 @@ class ItemViewSet(CatalogueRecordViewSet):
     def save_new(self, serializer: Any) -> Item:
         return services.item_create(actor=self.request.user, request=self.request, **serializer.validated_data)
 
+    @extend_schema(
+        request=ItemRenumberSerializer,
+        responses={200: ItemSerializer, **ERROR_RESPONSES},
+        summary="Renumber a filed item: move it to another class (audited, with a reason)",
+    )
     @action(detail=True, methods=["post"])
     def renumber(self, request: Any, pk: Any = None) -> Response:
-        """Move a filed item to another class (year, retention, org, category); audited with a reason."""
+        """Move a filed item to another class (fonds, volume, year, retention, org, category); audited
+        with a reason. Fields left out keep their value."""
         item = self.get_object()
-        serializer = self.get_serializer(item, data=request.data, partial=True)
+        serializer = ItemRenumberSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        fields = {k: v for k, v in serializer.validated_data.items() if k in services.CLASS_FIELDS}
-        item = services.item_renumber(
-            item=item, actor=request.user, request=request, reason=request.data.get("reason", ""), **fields
-        )
+        fields = dict(serializer.validated_data)
+        reason = fields.pop("reason")
+        item = services.item_renumber(item=item, actor=request.user, request=request, reason=reason, **fields)
         return Response(self.get_serializer(item).data)

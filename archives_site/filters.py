@@ -1,0 +1,44 @@
+"""Filters shared by every filterset (API and HTML lists).
+
+A foreign key is filtered by a plain id (:class:`IdFilter`), never a model choice: a choice
+field would list every row of the installation in the browsable API's filter form and answer
+400 for an unknown id but 200 for one out of reach, telling the two apart. An id is only a
+number here; the restricted queryset decides what it matches (an unknown or out-of-reach id →
+no rows). Numbers are bounded, so an out-of-range value is a 400, never a database error.
+"""
+
+from typing import Any
+
+import django_filters
+from django import forms
+
+# PostgreSQL's bigint: every primary key of the project is a BigAutoField.
+MAX_ID = 2**63 - 1
+
+
+class BoundedIntegerFilter(django_filters.NumberFilter):
+    """A whole number between ``min_value`` and ``max_value`` (else the form says which)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, min_value: int, max_value: int, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", min_value)
+        kwargs.setdefault("max_value", max_value)
+        super().__init__(*args, **kwargs)
+
+    def get_max_validator(self) -> None:
+        return None  # the field's own max_value bounds it
+
+
+class IdFilter(BoundedIntegerFilter):
+    """The id of a related row (``?fonds=12``): a positive whole number, not a choice."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class YearFilter(BoundedIntegerFilter):
+    """A year (年度): 1..9999."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, min_value=1, max_value=9999, **kwargs)
