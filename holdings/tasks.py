@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from celery.signals import worker_ready
 
-from . import imports
+from . import exports, imports
 
 
 @shared_task(acks_late=True)  # queue: CELERY_TASK_DEFAULT_QUEUE ("default")
@@ -24,3 +24,14 @@ def build_indexes(job_id: int | None = None) -> None:
 def _build_owed_indexes(**kwargs: object) -> None:
     """A worker that died during an index build owes it: whichever worker starts next queues it."""
     imports.heal_indexes()
+
+
+# Exports read up to a whole county's catalogue: the hard limit leaves a 200k-item PDF time.
+EXPORT_TIME_LIMIT = 2 * 60 * 60
+
+
+# Queued on "reports" by the service (holdings.exports.EXPORT_QUEUE).
+@shared_task(acks_late=True, time_limit=EXPORT_TIME_LIMIT, soft_time_limit=EXPORT_TIME_LIMIT - 300)
+def export_run(job_id: int) -> None:
+    """Write an export's file (XLSX, CSV, the printed catalogue); safe to redeliver (see the service)."""
+    exports.export_run(job_id=job_id)

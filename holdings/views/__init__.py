@@ -1,7 +1,7 @@
 """Staff pages of the holdings, one module per area: records (fonds, volumes, items, their
 forms), exports, statistics and imports. ``holdings.urls`` names them all from here."""
 
-from .exports import item_export
+from .exports import export_detail, export_download, export_list, export_requeue, item_export
 from .imports import import_commit, import_detail, import_new, import_report, import_requeue
 from .records import (
     FondsDetailView,
@@ -23,6 +23,10 @@ __all__ = [
     "FondsListView",
     "ItemDetailView",
     "VolumeDetailView",
+    "export_detail",
+    "export_download",
+    "export_list",
+    "export_requeue",
     "import_commit",
     "import_detail",
     "import_new",

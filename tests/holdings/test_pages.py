@@ -64,13 +64,16 @@ def test_filing_an_item_through_the_form(browser, world, village_archivist):
     assert (item.reference_code, item.date) == ("C101-WS·2024-D10-0001", "20240501")
 
 
-def test_xlsx_export_is_audited(browser, world, county_archivist):
+def test_xlsx_export_is_audited(browser, world, county_archivist, django_capture_on_commit_callbacks):
+    # Exports run as a job (holdings.exports; the whole flow is in test_exports.py).
     ItemFactory(fonds=world.archive_fonds)
-    response = browser(county_archivist).get(
-        reverse("holdings:item-export", args=["xlsx"]), {"fonds": world.archive_fonds.pk}
-    )
-    assert response.status_code == 200
-    assert response.content[:2] == b"PK"
+    client = browser(county_archivist)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{reverse('holdings:item-export', args=['xlsx'])}?fonds={world.archive_fonds.pk}")
+    assert response.status_code == 302
+    download = client.get(f"{response['Location']}download/")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content)[:2] == b"PK"
     assert AuditEvent.objects.filter(action="holdings.export", actor=county_archivist).exists()
 
 
