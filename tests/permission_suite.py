@@ -93,9 +93,10 @@ class ApiPermissionSuite:
 
     def test_write_landing_out_of_scope_is_403_and_saves_nothing(self, case: PermissionCase, api: Any) -> None:
         model = type(case.out_of_scope)
+        client = api(case.reader)  # issuing its token is audited: count after it
         before, audit_before = _snapshot(model), AuditEvent.objects.count()
         method, url, payload = case.write_out_of_scope
-        response = getattr(api(case.reader), method)(url, payload, format="json")
+        response = getattr(client, method)(url, payload, format="json")
         assert response.status_code == 403, response.content
         assert response.json()["detail"]
         assert _snapshot(model) == before
