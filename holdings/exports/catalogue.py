@@ -128,34 +128,44 @@ def heading_text(fonds: Fonds, heading: dict[str, str] | None) -> str:
     return HEADING_GAP.join(escape(part) for part in parts)
 
 
-def _classification_label(item: Item) -> str:
-    return str(item.get_classification_display()) if item.classification else ""
+class _Cells:
+    """Makes the cells of catalogue lines. A text that fits its column on one line is a plain
+    string (reportlab draws it as is); only longer ones become wrapping Paragraphs, which cost
+    ten times as much to lay out. Choice labels are looked up once per export, not per row."""
 
+    def __init__(self, style: ParagraphStyle, widths: list[float]) -> None:
+        self.style = style
+        self.font = style.fontName
+        self.room = {name: width - 2 * CELL_PADDING for name, width in zip(CATALOGUE_COLUMNS, widths, strict=True)}
+        self.classification = {value: str(label) for value, label in Item._meta.get_field("classification").choices}
 
-def catalogue_row(index: int, item: Item, style: ParagraphStyle) -> list[Any]:
-    """One line of the catalogue. A withdrawn number shows its 序号 and 档号 and is marked
-    作废 (its other fields are not an entry); a destroyed record is marked 已销毁."""
+    def text(self, column: str, value: str) -> str | Paragraph:
+        if not value:
+            return ""
+        if "\n" not in value and pdfmetrics.stringWidth(value, self.font, FONT_SIZE) <= self.room[column]:
+            return value
+        return Paragraph(escape(value), self.style)
 
-    def text(value: str) -> Paragraph:
-        return Paragraph(escape(value), style)
-
-    code = text(item.reference_code or "")
-    if item.status == RecordStatus.WITHDRAWN:
-        return [str(index), code, "", "", text(WITHDRAWN_TITLE), "", "", "", text(WITHDRAWN_MARK)]
-    note = item.note
-    if item.status == RecordStatus.DESTROYED:
-        note = f"{DESTROYED_MARK}；{note}" if note else DESTROYED_MARK
-    return [
-        str(index),
-        code,
-        text(item.doc_number),
-        text(item.responsible),
-        text(item.title),
-        item.display_date,
-        _classification_label(item),
-        "" if item.page_count is None else str(item.page_count),
-        text(note),
-    ]
+    def row(self, index: int, item: Item) -> list[Any]:
+        """One line of the catalogue. A withdrawn number shows its 序号 and 档号 and is marked
+        作废 (its other fields are not an entry); a destroyed record is marked 已销毁."""
+        code = self.text("档号", item.reference_code or "")
+        if item.status == RecordStatus.WITHDRAWN:
+            return [str(index), code, "", "", WITHDRAWN_TITLE, "", "", "", WITHDRAWN_MARK]
+        note = item.note
+        if item.status == RecordStatus.DESTROYED:
+            note = f"{DESTROYED_MARK}；{note}" if note else DESTROYED_MARK
+        return [
+            str(index),
+            code,
+            self.text("文号", item.doc_number),
+            self.text("责任者", item.responsible),
+            self.text("题名", item.title),
+            item.display_date,
+            self.classification.get(item.classification, "") if item.classification else "",
+            "" if item.page_count is None else str(item.page_count),
+            self.text("备注", note),
+        ]
 
 
 def _table(rows: list[list[Any]], withdrawn: list[int], widths: list[float], font: str) -> LongTable:
@@ -193,8 +203,9 @@ def _book(
     header = [Paragraph(name, styles["header"]) for name in CATALOGUE_COLUMNS]
     rows: list[list[Any]] = [header]
     withdrawn = []
+    cells = _Cells(styles["cell"], widths)
     for offset, item in enumerate(items):
-        rows.append(catalogue_row(first_index + offset, item, styles["cell"]))
+        rows.append(cells.row(first_index + offset, item))
         if item.status == RecordStatus.WITHDRAWN:
             withdrawn.append(offset + 1)
     pages = [0]

@@ -61,31 +61,39 @@ def safe_cell(value: CellValue) -> CellValue:
     return value
 
 
-def _classification_label(item: Item) -> str:
-    return str(item.get_classification_display()) if item.classification else ""
+def _labels(field: str) -> dict[str, str]:
+    return {value: str(label) for value, label in Item._meta.get_field(field).choices}
 
 
-def sheet_row(item: Item) -> list[CellValue]:
-    """One item as the export's columns: codes for category and retention, labels for the rest."""
-    return [
-        item.reference_code or "",
-        item.fonds.code,
-        item.category.code,
-        item.year,
-        item.retention.code,
-        item.org_code,
-        item.number,
-        item.doc_number,
-        item.responsible,
-        item.title,
-        item.display_date,
-        item.page_count,
-        _classification_label(item),
-        str(item.get_open_status_display()),
-        item.note,
-        item.original_code,
-        str(item.get_status_display()),
-    ]
+class _Rows:
+    """Items as the export's columns: codes for category and retention, labels for the rest
+    (the choice labels translated once per export: per row they cost more than the row)."""
+
+    def __init__(self) -> None:
+        self.classification = _labels("classification")
+        self.open_status = _labels("open_status")
+        self.status = _labels("status")
+
+    def __call__(self, item: Item) -> list[CellValue]:
+        return [
+            item.reference_code or "",
+            item.fonds.code,
+            item.category.code,
+            item.year,
+            item.retention.code,
+            item.org_code,
+            item.number,
+            item.doc_number,
+            item.responsible,
+            item.title,
+            item.display_date,
+            item.page_count,
+            self.classification.get(item.classification, "") if item.classification else "",
+            self.open_status.get(item.open_status, item.open_status),
+            item.note,
+            item.original_code,
+            self.status.get(item.status, item.status),
+        ]
 
 
 def _xlsx_cell(value: CellValue) -> CellValue:
@@ -102,6 +110,7 @@ def write_xlsx(items: Iterable[Item], path: Path, *, progress: Progress = lambda
     save, so memory stays flat however many items there are.
     """
     workbook = Workbook(write_only=True)
+    sheet_row = _Rows()
     sheet = None
     written = 0
     for item in items:
@@ -124,6 +133,7 @@ def write_csv(items: Iterable[Item], path: Path, *, progress: Progress = lambda 
     """Write the items to ``path`` as CSV (UTF-8 with a BOM, so Excel reads the Chinese text
     correctly); returns the number of rows written."""
     written = 0
+    sheet_row = _Rows()
     with path.open("w", newline="", encoding="utf-8") as handle:
         handle.write(UTF8_BOM)
         writer = csv.writer(handle)
