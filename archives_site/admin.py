@@ -1,10 +1,14 @@
-"""The audit log in the admin: readable, never editable."""
+"""The audit log and API tokens in the admin: readable, never editable (tokens can be revoked)."""
 
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEvent
+from .models import ApiToken, AuditEvent
+from .tokens import api_token_revoke
 
 
 @admin.register(AuditEvent)
@@ -22,3 +26,28 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["user", "created_at", "expires_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["user__username"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False  # issued through the API only: the key is shown once, to its user
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False  # revoked, not deleted: the audit trail refers to them
+
+    def has_revoke_permission(self, request: Any) -> bool:
+        return request.user.is_superuser
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["revoke"])
+    def revoke(self, request: Any, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset.filter(revoked_at__isnull=True, expires_at__gt=timezone.now()):
+            api_token_revoke(token=token, actor=request.user, request=request)

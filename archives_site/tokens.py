@@ -29,9 +29,9 @@ def password_fingerprint(user: Any) -> str:
 
 
 @transaction.atomic
-def api_token_issue(*, user: Any, request: HttpRequest | None = None) -> tuple[ApiToken, str]:
+def api_token_issue(*, user: Any) -> tuple[ApiToken, str]:
     """A new token for the user, valid ``API_TOKEN_TTL_HOURS``; returns it and its key (the only
-    time the key is known)."""
+    time the key is known). The login that asked for it is audited by the caller (``auth.token``)."""
     key = secrets.token_hex(20)
     token = ApiToken.objects.create(
         user=user,
@@ -39,7 +39,6 @@ def api_token_issue(*, user: Any, request: HttpRequest | None = None) -> tuple[A
         password_fingerprint=password_fingerprint(user),
         expires_at=timezone.now() + timedelta(hours=settings.API_TOKEN_TTL_HOURS),
     )
-    audit_record(action="auth.token", actor=user, obj=user, request=request, data={"token": token.pk})
     return token, key
 
 
@@ -59,16 +58,24 @@ def api_token_check(*, key: str) -> ApiToken | None:
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, request: HttpRequest | None = None) -> None:
-    """Revoke the token at once."""
+def api_token_revoke(*, token: ApiToken, actor: Any = None, request: HttpRequest | None = None) -> None:
+    """Revoke the token at once; ``actor`` is its user unless an administrator revokes it."""
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     audit_record(
-        action="auth.token_revoke", actor=token.user, obj=token.user, request=request, data={"token": token.pk}
+        action="auth.token_revoke", actor=actor or token.user, obj=token.user, request=request, data={"token": token.pk}
     )
 
 
 @transaction.atomic
 def api_token_rotate(*, token: ApiToken, request: HttpRequest | None = None) -> tuple[ApiToken, str]:
     """Revoke the token and issue its successor."""
-    api_token_revoke(token=token, request=request)
-    return api_token_issue(user=token.user, request=request)
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    new, key = api_token_issue(user=token.user)
+    audit_record(
+        action="auth.token_rotate",
+        actor=token.user,
+        obj=token.user,
+        request=request,
+        data={"token": token.pk, "new_token": new.pk},
+    )
+    return new, key

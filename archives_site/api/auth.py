@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from archives_site import login_throttle
 from archives_site.api.authentication import ApiTokenAuthentication
+from archives_site.audit import audit_record
 from archives_site.models import ApiToken
 from archives_site.tokens import api_token_issue, api_token_revoke, api_token_rotate
 
@@ -54,7 +55,8 @@ class TokenView(APIView):
             login_throttle.note_failure(request, username)
             raise exceptions.AuthenticationFailed(_("Wrong username or password."))
         login_throttle.clear_failures(request, username)
-        _token, key = api_token_issue(user=user, request=request)
+        token, key = api_token_issue(user=user)
+        audit_record(action="auth.token", actor=user, obj=user, request=request, data={"token": token.pk})
         return Response({"token": key})
 
 

@@ -72,15 +72,6 @@ def test_html_pages_are_not_marked_no_store_by_default(client, village_archivist
     assert "no-store" not in client.get(reverse("home")).get("Cache-Control", "")
 
 
-def test_ssl_redirect_and_hsts_follow_the_settings(client, db, settings):
-    settings.SECURE_SSL_REDIRECT = True
-    settings.SECURE_HSTS_SECONDS = 31536000
-    response = client.get(reverse("login"))
-    assert response.status_code == 301 and response["Location"].startswith("https://")
-    secure = client.get(reverse("login"), secure=True)
-    assert secure["Strict-Transport-Security"].startswith("max-age=31536000")
-
-
 def test_stale_connections_are_checked_before_reuse():
     assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
 

@@ -111,3 +111,23 @@ def test_session_ends_after_the_idle_timeout(client, bob, settings):
     Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
     response = client.get(reverse("home"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_an_administrator_revokes_tokens_in_the_admin(api, bob, admin_client):
+    key = _issue(api)
+    token = ApiToken.objects.get(user=bob)
+    response = admin_client.post(
+        reverse("admin:archives_site_apitoken_changelist"), {"action": "revoke", "_selected_action": [token.pk]}
+    )
+    assert response.status_code == 302
+    assert _token_client(api, key).get(UNITS_URL).status_code == 401
+
+
+def test_issue_rotate_and_revoke_are_audited(api, bob):
+    from archives_site.models import AuditEvent
+
+    key = _issue(api)
+    new = _token_client(api, key).post(reverse("api-token-rotate")).json()["token"]
+    _token_client(api, new).post(reverse("api-token-revoke"))
+    actions = list(AuditEvent.objects.filter(actor=bob).order_by("seq").values_list("action", flat=True))
+    assert actions == ["auth.token", "auth.token_rotate", "auth.token_revoke"]
