@@ -35,8 +35,11 @@ def test_archivist_searches_opens_an_item_and_prints_the_catalogue(live_server, 
     expect(page.get_by_test_id("reference-code")).to_have_text("J001-WS·2015-Y-BGS-0001")
 
     page.goto(f"{live_server.url}/holdings/fonds/{world.archive_fonds.pk}/")
-    with page.expect_response(lambda r: "/export/pdf/" in r.url) as info:
-        page.get_by_role("link", name="打印目录（PDF）").click()
+    page.get_by_role("link", name="打印目录（PDF）").click()
+    page.get_by_role("button", name="开始导出").click()  # the export runs as a job (eager in tests)
+    expect(page.get_by_test_id("export-status")).to_have_attribute("data-status", "done")
+    with page.expect_response(lambda r: "/download/" in r.url) as info:
+        page.get_by_test_id("export-download").click()
     response = info.value
     assert response.status == 200
     assert response.headers["content-type"] == "application/pdf"
