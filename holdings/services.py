@@ -82,6 +82,8 @@ def place(record: Item | Volume, *, actor: Any, action: Action) -> None:
                 )
         if volume.is_read_only:
             raise ValidationError({"volume": _("This volume is withdrawn or destroyed; nothing can be filed into it.")})
+        if volume.number is None:
+            raise ValidationError({"volume": _("This volume is a draft: file the volume first, then its items.")})
     if record.fonds_id is None:
         raise ValidationError({"fonds": _("Choose the fonds this record belongs to.")})
     for name, value in scope_columns(record.fonds).items():
@@ -89,17 +91,24 @@ def place(record: Item | Volume, *, actor: Any, action: Action) -> None:
     _require_write(actor, action, record.custodian_unit_id)
 
 
+DATED_FIELDS = ("year", "date", "start_date", "end_date")
+
+
 def _check_bounds(record: Item | Volume, *, confirm_date: bool) -> None:
-    """年度 within its bounds and the dates inside their 年度 (or the mismatch confirmed)."""
+    """年度 within its bounds, every date's own year too, and the dates inside their 年度 (or
+    the mismatch confirmed)."""
     try:
         validate_year(record.year)
     except ValidationError as exc:
         raise ValidationError({"year": exc.messages}) from exc
+    date_field = "date" if isinstance(record, Item) else "start_date"
     dates = (record.date,) if isinstance(record, Item) else (record.start_date, record.end_date)
     try:
+        for date in filter(None, dates):
+            validate_year(int(date[:4]))
         check_date_in_year(record.year, *dates, confirmed=confirm_date)
     except ValidationError as exc:
-        raise ValidationError({"date" if isinstance(record, Item) else "start_date": exc.messages}) from exc
+        raise ValidationError({date_field: exc.messages}) from exc
 
 
 def _refuse_read_only(record: Item | Volume) -> None:
@@ -163,32 +172,27 @@ def raise_counter(key: str, at_least: int) -> None:
 
 @transaction.atomic
 def fonds_create(*, actor: Any, request: HttpRequest | None = None, **fields: Any) -> Fonds:
-    """Register a fonds; the custodian unit must be in the actor's write reach and the creating
-    unit (立档单位) among the units whose holdings the actor may see."""
+    """Register a fonds; its custodian and creating units must be in the actor's write reach."""
     fonds = Fonds(**{k: v for k, v in fields.items() if k in FONDS_FIELDS})
     _require_write(actor, Action.ADD, fonds.custodian_unit_id)
-    _require_creating_unit(actor, fonds.creating_unit_id)
+    _require_creating_unit(actor, fonds.creating_unit_id, Action.ADD)
     fonds.full_clean()
     fonds.save()
     audit_record(action="fonds.create", actor=actor, obj=fonds, request=request, data={"code": fonds.code})
     return fonds
 
 
-def _require_creating_unit(actor: Any, unit_id: int | None) -> None:
-    require_reach(
-        actor,
-        HOLDINGS,
-        Action.VIEW,
-        unit_id,
-        _("The creating unit must be a unit whose records you work with."),
-    )
+def _require_creating_unit(actor: Any, unit_id: int | None, action: Action) -> None:
+    """The creating unit (立档单位) of a fonds must be in the actor's write reach too: it scopes
+    who reads the fonds' records, restricted ones included (DESIGN §4)."""
+    require_reach(actor, HOLDINGS, action, unit_id, _("The creating unit must be a unit whose records you keep."))
 
 
 @transaction.atomic
 def fonds_update(*, fonds: Fonds, actor: Any, request: HttpRequest | None = None, **fields: Any) -> Fonds:
     """Change a fonds. A new creating or custodian unit is carried to all its volumes and items
     in one UPDATE each (村档乡管, 移交进馆) — the actor must reach both the old and new custodian,
-    and see the new creating unit."""
+    and a new creating unit, for writing."""
     _require_write(actor, Action.CHANGE, fonds.custodian_unit_id)
     before = scope_columns(fonds)
     changed = {name: value for name, value in fields.items() if name in FONDS_FIELDS}
@@ -201,7 +205,7 @@ def fonds_update(*, fonds: Fonds, actor: Any, request: HttpRequest | None = None
         setattr(fonds, name, value)
     _require_write(actor, Action.CHANGE, fonds.custodian_unit_id)
     if fonds.creating_unit_id != before["creating_unit_id"]:
-        _require_creating_unit(actor, fonds.creating_unit_id)
+        _require_creating_unit(actor, fonds.creating_unit_id, Action.CHANGE)
     fonds.full_clean()
     fonds.save()
     after = scope_columns(fonds)
@@ -289,13 +293,16 @@ def record_update(
             )
         setattr(record, name, value)
     moved = {"fonds", "volume"} & set(changes)
-    if moved:
+    if isinstance(record, Volume) and moved and Item.objects.filter(volume=record).exclude(status=RecordStatus.DRAFT).exists():
+        raise ValidationError({"fonds": _("This volume holds filed items: it cannot move to another fonds.")})
+    if set(CLASS_FIELDS) & set(changes):  # a draft's place, or its class inside its volume
         place(record, actor=actor, action=Action.CHANGE)
-    _check_bounds(record, confirm_date=confirm_date)
+    if set(DATED_FIELDS) & set(changes) or confirm_date:  # a confirmed mismatch stays confirmed
+        _check_bounds(record, confirm_date=confirm_date)
     record.full_clean(exclude=_NOT_CLEANED)
     record.search_text = search_text_for(record)
     record.save()
-    if isinstance(record, Volume) and "fonds" in moved:  # a volume's items share its fonds
+    if isinstance(record, Volume) and "fonds" in moved:  # a volume's (draft) items share its fonds
         Item.objects.filter(volume=record).update(fonds=record.fonds, **scope_columns(record.fonds))
     if changes:
         _audit_record("change", record, actor, request, **changes)
@@ -341,7 +348,11 @@ def item_renumber(
             for name in ("fonds_id", "category_id", "year", "retention_id", "org_code", "volume_id")
         },
         **scope_columns(item.fonds),
+        # The old entry keeps the title, and so the restriction that guards it.
         title=item.title,
+        classification=item.classification,
+        classification_term=item.classification_term,
+        open_status=item.open_status,
         status=RecordStatus.WITHDRAWN,
         created_by=_person(actor),
     )

@@ -55,7 +55,7 @@ def user_unit_scope(*, user: Any, resource: str, action: Action) -> UnitScope:
             everything = True
             break
         paths[open_only].add("/" if reach == Reach.ALL else path)
-        if reach == Reach.SUBTREE_AND_ANCESTORS:
+        if reach == Reach.SUBTREE_AND_ANCESTORS and not open_only:
             ancestor_ids.update(int(part) for part in path.strip("/").split("/") if part)
     if everything:
         scope = EVERYTHING

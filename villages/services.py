@@ -117,7 +117,10 @@ def may_grant_to(*, actor: Any, user: Any) -> bool:
     scope = user_scope(actor, ROLE_ASSIGNMENT, Action.ADD)
     if scope.everything:
         return True
-    held = RoleAssignment.objects.filter(user=user).values_list("unit_id", flat=True)
+    if user.is_superuser or user.is_staff:  # the technical operators: the county administrator's
+        return False
+    # Roles on deactivated units (a merged village) reach nothing and do not count.
+    held = RoleAssignment.objects.filter(user=user, unit__is_active=True).values_list("unit_id", flat=True)
     return all(scope.contains(unit_id) for unit_id in held)
 
 

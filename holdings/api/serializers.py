@@ -46,6 +46,9 @@ class CatalogueRecordSerializer(serializers.ModelSerializer):
     retention = serializers.SlugRelatedField(slug_field="code", queryset=RetentionPeriod.objects.all())
     fonds_code = serializers.CharField(source="fonds.code", read_only=True)
     open_status_display = serializers.CharField(source="get_open_status_display", read_only=True)
+    withheld = serializers.SerializerMethodField(
+        help_text="True when the record is restricted and its descriptive fields are withheld from the caller."
+    )
     confirm_date = serializers.BooleanField(
         write_only=True,
         required=False,
@@ -85,6 +88,7 @@ class CatalogueRecordSerializer(serializers.ModelSerializer):
         "created_at",
         "updated_at",
         "filed_at",
+        "withheld",
         "confirm_date",
     ]
     READ_ONLY = [
@@ -97,6 +101,9 @@ class CatalogueRecordSerializer(serializers.ModelSerializer):
         "updated_at",
         "filed_at",
     ]
+
+    def get_withheld(self, record: Any) -> bool:
+        return bool(getattr(record, "withheld", False))
 
     def to_internal_value(self, data: Any) -> Any:
         values = super().to_internal_value(data)

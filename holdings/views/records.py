@@ -133,11 +133,13 @@ class ItemDetailView(CatalogueRecordDetailView):
     def get_queryset(self) -> Any:
         return super().get_queryset().select_related("volume")
 
-    def get_object(self, queryset: Any = None) -> Item:
-        item = super().get_object(queryset)
-        if item.volume is not None:  # its volume is named on the page: as the user may see it
-            next(selectors.withhold([item.volume], user=self.request.user))
-        return item
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        volume = self.object.volume
+        # The volume is named on the page only if the user may see it, and as they may see it.
+        if volume is not None and selectors.visible(Volume, user=self.request.user).filter(pk=volume.pk).exists():
+            context["shown_volume"] = next(selectors.withhold([volume], user=self.request.user))
+        return context
 
 
 # A volume's page lists its items (卷内文件) up to this many; the item list shows them all.
@@ -219,6 +221,9 @@ def _record_form(request: HttpRequest, model: type[Item] | type[Volume], pk: int
         record = get_object_or_404(selectors.visible(model, user=request.user), pk=pk)
         if not model.objects.restrict(request.user, Action.CHANGE).filter(pk=pk).exists():
             raise PermissionDenied(_("Only the unit that keeps this record can edit it."))
+        if record.is_read_only:
+            messages.error(request, _("This record is withdrawn or destroyed: it is kept as it is."))
+            return redirect(kind["detail"], pk=pk)
         form = kind["form"](request.POST or None, user=request.user, instance=record)
     if request.method == "POST" and form.is_valid():
         saved = _save_record(request, form, None if pk is None else model.objects.get(pk=pk), kind["create"])
@@ -269,7 +274,12 @@ def volume_update(request: HttpRequest, pk: int) -> HttpResponse:
 def item_renumber(request: HttpRequest, pk: int) -> HttpResponse:
     """Renumber a filed item into another class (an explicit, audited action)."""
     require_holdings(request.user, Action.CHANGE)
-    item = get_object_or_404(Item.objects.restrict(request.user, Action.CHANGE), pk=pk)
+    item = get_object_or_404(selectors.visible(Item, user=request.user), pk=pk)
+    if not Item.objects.restrict(request.user, Action.CHANGE).filter(pk=pk).exists():
+        raise PermissionDenied(_("Only the unit that keeps this record can renumber it."))
+    if item.is_read_only:
+        messages.error(request, _("This record is withdrawn or destroyed: it cannot be renumbered."))
+        return redirect("holdings:item-detail", pk=pk)
     form = RenumberForm(
         request.POST or None, initial={"year": item.year, "retention": item.retention_id, "org_code": item.org_code}
     )

@@ -299,3 +299,79 @@ def test_record_pages_of_withdrawn_and_restricted_records(client, world, county_
     client.login(username=inspector.username, password=PASSWORD)
     shown = client.get(f"/holdings/items/{inside.pk}/").content.decode()
     assert "卷内的普通文件" in shown and "绝密基建卷" not in shown
+
+
+# --- found by review ----------------------------------------------------------------------------
+
+
+def test_renumbering_a_restricted_item_keeps_its_old_entry_restricted(api, world, inspector, secret):
+    services.item_renumber(item=secret, actor=SYSTEM, reason="年度错", year=2016)
+    body = api(inspector).get(ITEMS, {"q": "绝密工程"}).json()
+    assert body["count"] == 0
+    rows = api(inspector).get(ITEMS).json()["results"]
+    assert all(row["withheld"] for row in rows) and "绝密工程" not in str(rows)
+
+
+def test_nothing_is_filed_into_a_draft_volume(api, world, village_archivist):
+    ItemFactory(fonds=world.village_a1_fonds, year=2015)
+    draft = VolumeFactory(fonds=world.village_a1_fonds, year=2015, file=False)
+    response = api(village_archivist).post(
+        ITEMS,
+        {
+            "fonds": world.village_a1_fonds.pk,
+            "volume": draft.pk,
+            "category": "WS",
+            "retention": "Y",
+            "year": 2015,
+            "org_code": "BGS",
+            "title": "t",
+        },
+    )
+    assert response.status_code == 400 and "volume" in response.json()["fields"]
+
+
+def test_a_hidden_volume_is_not_named_on_an_open_items_page(client, world, network):
+    external = _persona("gov_platform", Role.EXTERNAL_SYSTEM, network.county)
+    volume = VolumeFactory(fonds=world.archive_fonds, open_status=OpenStatus.UNREVIEWED, title="未审查的征地卷")
+    inside = ItemFactory(fonds=world.archive_fonds, volume=volume, open_status=OpenStatus.OPEN, title="已开放的通知")
+    client.login(username=external.username, password=PASSWORD)
+    page = client.get(f"/holdings/items/{inside.pk}/").content.decode()
+    assert "已开放的通知" in page and "征地卷" not in page
+
+
+def test_an_archivist_cannot_make_a_village_the_creating_unit_of_an_archive_fonds(
+    api, world, network, county_archivist
+):
+    response = api(county_archivist).patch(
+        f"/api/v1/fonds/{world.archive_fonds.pk}/", {"creating_unit": network.village_b1.pk}
+    )
+    assert response.status_code == 403
+    world.archive_fonds.refresh_from_db()
+    assert world.archive_fonds.creating_unit_id == network.archive.pk
+
+
+def test_a_confirmed_date_stays_accepted_on_later_edits(world):
+    item = ItemFactory(fonds=world.village_a1_fonds, year=2015, date="19980101", confirm_date=True)
+    services.record_update(record=item, actor=SYSTEM, box="0017")
+    item.refresh_from_db()
+    assert item.box == "0017"
+    with pytest.raises(ValidationError):
+        services.record_update(record=item, actor=SYSTEM, date="30240101", confirm_date=True)
+
+
+def test_superusers_get_roles_from_the_county_administrator_only(network, township_officer):
+    from tests.factories import UserFactory
+
+    operator = UserFactory(username="root_op", is_superuser=True, is_staff=True)
+    with pytest.raises(PermissionDenied):
+        unit_services.role_assignment_create(
+            actor=township_officer, user=operator, role=Role.VILLAGE_ARCHIVIST, unit=network.village_a1
+        )
+
+
+def test_renumber_page_of_a_record_kept_elsewhere_is_403(client, world, network):
+    a2_archivist = _persona("a2_archivist", Role.VILLAGE_ARCHIVIST, network.village_a2)
+    kept = ItemFactory(fonds=world.village_a2_fonds)  # created by A2, kept by the township
+    client.login(username=a2_archivist.username, password=PASSWORD)
+    assert client.get(f"/holdings/items/{kept.pk}/").status_code == 200
+    assert client.get(f"/holdings/items/{kept.pk}/renumber/").status_code == 403
