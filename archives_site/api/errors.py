@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -105,3 +106,20 @@ def _first_message(errors: Any, prefix: str = "") -> str:
     elif errors:
         return f"{prefix}{errors}"
     return ""
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's schema, with the error responses every operation may give declared
+    (``{detail, code}``), so clients — and the schema fuzzing — know their shape too."""
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        codes = ["400", "403", "404"]
+        if self.view.authentication_classes:  # the token endpoint itself takes no credentials
+            codes.insert(1, "401")
+        for code in codes:
+            if code not in responses:
+                responses[code] = self._get_response_for_code(_ERROR, code, direction=direction)
+        return responses

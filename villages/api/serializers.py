@@ -60,7 +60,7 @@ class RoleAssignmentSerializer(serializers.ModelSerializer):
     user = GranteeField(help_text="username of the account that receives the role")
     role_display = serializers.CharField(source="get_role_display", read_only=True)
     unit_name = serializers.CharField(source="unit.name", read_only=True)
-    granted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    granted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = RoleAssignment
