@@ -11,6 +11,7 @@ from typing import Any
 
 import django_filters
 from django import forms
+from drf_spectacular.utils import extend_schema_field
 
 # PostgreSQL's bigint: every primary key of the project is a BigAutoField.
 MAX_ID = 2**63 - 1
@@ -30,6 +31,7 @@ class BoundedIntegerFilter(django_filters.NumberFilter):
         return None  # the field's own max_value bounds it
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(BoundedIntegerFilter):
     """The id of a related row (``?fonds=12``): a positive whole number, not a choice."""
 
@@ -37,6 +39,7 @@ class IdFilter(BoundedIntegerFilter):
         super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 9999})
 class YearFilter(BoundedIntegerFilter):
     """A year (年度): 1..9999."""
 

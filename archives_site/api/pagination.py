@@ -6,6 +6,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from archives_site.filters import MAX_ID
 from archives_site.search import search_ids
 
 
@@ -26,12 +27,8 @@ class SearchPagination(pagination.BasePagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        try:
-            self.size = min(int(request.query_params.get("page_size", self.page_size)), self.max_page_size)
-            after = request.query_params.get("after")
-            after_id = int(after) if after else None
-        except ValueError as exc:
-            raise ValidationError({"after": [_("Use a whole number, as given in the 'next' link.")]}) from exc
+        self.size = _bounded_int(request, "page_size", self.page_size, 1, self.max_page_size)
+        after_id = _bounded_int(request, "after", None, 1, MAX_ID)
         self.search_page = search_ids(
             queryset, request.query_params.get("q", ""), page_size=max(self.size, 1), after_id=after_id
         )
@@ -72,8 +69,28 @@ class SearchPagination(pagination.BasePagination):
                 "name": "after",
                 "in": "query",
                 "required": False,
-                "schema": {"type": "integer"},
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                 "description": "continue after this id (from the next link)",
             },
-            {"name": "page_size", "in": "query", "required": False, "schema": {"type": "integer"}},
+            {
+                "name": "page_size",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
         ]
+
+
+def _bounded_int(request, name: str, default: int | None, low: int, high: int) -> int | None:
+    """A whole-number query parameter within ``low..high`` (absent → ``default``), else a 400
+    naming it. (``page_size`` above the maximum is capped, as DRF's own pages do.)"""
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < low or (value > high and name != "page_size"):
+        raise ValidationError({name: [_("Use a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}]})
+    return min(value, high)

@@ -199,3 +199,15 @@ def test_an_unexpected_exception_on_the_api_is_a_json_500(api, county_archivist,
 
 def test_an_unknown_api_address_is_a_json_404(api, county_archivist):
     _assert_json_error(api(county_archivist).get("/api/v1/no-such-thing/"), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "query", ["after=abc", "after=0", "after=99999999999999999999999", "page_size=abc", "page_size=0", "page_size=-3"]
+)
+def test_invalid_page_parameters_are_400_naming_them(api, county_archivist, query):
+    body = _assert_json_error(api(county_archivist).get(f"/api/v1/items/?{query}"), 400, "invalid")
+    assert query.split("=")[0] in body["fields"]
+
+
+def test_a_page_size_above_the_maximum_is_capped(api, county_archivist):
+    assert api(county_archivist).get("/api/v1/items/?page_size=100000").status_code == 200
