@@ -40,6 +40,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from archives_site.audit import audit_record
+from archives_site.celery import enqueue_on_commit
 
 from .. import selectors
 from ..dates import validate_year
@@ -172,7 +173,7 @@ def export_start(*, actor: Any, fmt: str, params: dict[str, Any]) -> ExportJob:
 
     with transaction.atomic():
         job = ExportJob.objects.create(created_by=actor, kind="items", format=fmt, params=params)
-        transaction.on_commit(lambda: tasks.export_run.apply_async((job.pk,), queue=EXPORT_QUEUE))
+        enqueue_on_commit(tasks.export_run, job.pk, queue=EXPORT_QUEUE)
     return job
 
 
@@ -182,7 +183,7 @@ def export_requeue(*, job: ExportJob) -> None:
 
     if job.status in (ExportStatus.PENDING, ExportStatus.RUNNING, ExportStatus.FAILED):
         ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.PENDING, message="")
-        transaction.on_commit(lambda: tasks.export_run.apply_async((job.pk,), queue=EXPORT_QUEUE))
+        enqueue_on_commit(tasks.export_run, job.pk, queue=EXPORT_QUEUE)
 
 
 @contextlib.contextmanager

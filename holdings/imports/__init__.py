@@ -55,6 +55,7 @@ from django.utils.translation import gettext as _
 
 from archives_site.audit import audit_record
 from archives_site.bulk import build_deferred, deferred_pending, indexes_dropped_for_load, worth_suspending
+from archives_site.celery import enqueue_on_commit
 from archives_site.scoping import Action, require_reach
 from villages.roles import HOLDINGS
 
@@ -132,7 +133,7 @@ def _new_job(*, actor: Any, fonds: Fonds, original_name: str, **options: bool) -
 def _queue(job_id: int) -> None:
     from .. import tasks  # tasks import this module
 
-    transaction.on_commit(lambda: tasks.import_run.delay(job_id))
+    enqueue_on_commit(tasks.import_run, job_id)
 
 
 def import_commit(*, actor: Any, job: ImportJob) -> tuple[ImportJob, bool]:
@@ -595,7 +596,7 @@ def _commit(job: ImportJob, checked: Checked) -> None:
     finally:
         if dropped:
             job_id = job.pk
-            transaction.on_commit(lambda: tasks.build_indexes.delay(job_id))  # at once outside a transaction
+            enqueue_on_commit(tasks.build_indexes, job_id)  # at once outside a transaction
 
 
 def _publish(job_id: int, written: int) -> None:
