@@ -39,7 +39,7 @@ $(VENV)/.test-deps: requirements.txt requirements-dev.txt $(VENV)/.run-deps
 
 messages: $(VENV)/.run-deps
 	@scripts/system-deps.sh run
-	@SECRET_KEY=only-for-compiling-messages $(MANAGE) compilemessages --ignore=.venv --ignore=node_modules -v0 >/dev/null
+	@SECRET_KEY=only-for-compiling-messages-not-a-secret AUDIT_HMAC_KEY=only-for-compiling-messages-not-a-secret $(MANAGE) compilemessages --ignore=.venv --ignore=node_modules -v0 >/dev/null
 
 run: export DEBUG = 1
 run: $(VENV)/.run-deps messages
