@@ -262,7 +262,9 @@ class ScopedQuerySet(models.QuerySet):
         if not ids and not open_ids:
             return self.none()
         if ids and open_ids:  # full reach here, open rows only there: one condition, no partitions
-            return self.filter(_in_units(fields, ids, action) | (_in_units(fields, open_ids, action) & policy.open_rows))
+            return self.filter(
+                _in_units(fields, ids, action) | (_in_units(fields, open_ids, action) & policy.open_rows)
+            )
         base = self.filter(policy.open_rows) if open_ids else self
         ids = ids or open_ids
         restricted = base.filter(_in_units(fields, ids, action))

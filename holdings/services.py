@@ -293,7 +293,11 @@ def record_update(
             )
         setattr(record, name, value)
     moved = {"fonds", "volume"} & set(changes)
-    if isinstance(record, Volume) and moved and Item.objects.filter(volume=record).exclude(status=RecordStatus.DRAFT).exists():
+    if (
+        isinstance(record, Volume)
+        and moved
+        and Item.objects.filter(volume=record).exclude(status=RecordStatus.DRAFT).exists()
+    ):
         raise ValidationError({"fonds": _("This volume holds filed items: it cannot move to another fonds.")})
     if set(CLASS_FIELDS) & set(changes):  # a draft's place, or its class inside its volume
         place(record, actor=actor, action=Action.CHANGE)
