@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,18 @@ class UnitKind(models.TextChoices):
 
 VILLAGE_KINDS = frozenset({UnitKind.VILLAGE, UnitKind.COMMUNITY})
 TOWNSHIP_KINDS = frozenset({UnitKind.TOWNSHIP, UnitKind.STREET})
+
+# The shape of the network: which kinds of unit a unit of each kind may sit under (None: the top).
+PARENT_KINDS: dict[str, frozenset[str | None]] = {
+    UnitKind.COUNTY: frozenset({None}),
+    UnitKind.ARCHIVE: frozenset({UnitKind.COUNTY}),
+    UnitKind.DEPARTMENT: frozenset({UnitKind.COUNTY}),
+    UnitKind.TOWNSHIP: frozenset({UnitKind.COUNTY}),
+    UnitKind.STREET: frozenset({UnitKind.COUNTY}),
+    # A village or community may hold its natural villages or groups (自然村, 村民小组).
+    UnitKind.VILLAGE: TOWNSHIP_KINDS | VILLAGE_KINDS,
+    UnitKind.COMMUNITY: TOWNSHIP_KINDS | VILLAGE_KINDS,
+}
 
 
 class CustodyMode(models.TextChoices):
@@ -90,6 +103,17 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        parent_kind = self.parent.kind if self.parent_id else None
+        if self.kind in PARENT_KINDS and parent_kind not in PARENT_KINDS[self.kind]:
+            allowed = "、".join(str(UnitKind(k).label) for k in PARENT_KINDS[self.kind] if k) or "—"
+            raise ValidationError(
+                {
+                    "parent": _("A unit of kind “%(kind)s” belongs under: %(allowed)s.")
+                    % {"kind": self.get_kind_display(), "allowed": allowed}
+                }
+            )
 
     @property
     def ancestor_ids(self) -> list[int]:

@@ -66,6 +66,9 @@ def unit_update(*, unit: Unit, actor: Any, request: HttpRequest | None = None, *
     old_path = unit.path
     new_parent: Unit | None = fields.get("parent", unit.parent)
     moving = (new_parent.pk if new_parent else None) != unit.parent_id
+    if moving and not user_scope(actor, UNIT, Action.CHANGE).everything:
+        # Moving a unit moves every role held on it and below it: the county administrator's call.
+        raise PermissionDenied(_("Only the county administrator can move a unit to another parent."))
     if moving:
         if new_parent is None:
             raise ValidationError({"parent": _("A unit that has a parent cannot become a top-level unit.")})

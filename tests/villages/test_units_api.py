@@ -78,13 +78,28 @@ def test_county_admin_adds_a_village_under_a_township(api, network, county_admin
     assert unit in Unit.objects.descendants_of(network.county)
 
 
-def test_moving_a_township_moves_its_villages_paths(api, network, county_admin):
-    response = api(county_admin).patch(f"{UNITS}{network.township_a.pk}/", {"parent": network.archive.pk})
+def test_moving_a_village_moves_its_subtree_paths(api, network, county_admin):
+    group = UnitFactory(parent=network.village_a1, kind=UnitKind.VILLAGE, name="青石村第一村民小组")
+    response = api(county_admin).patch(f"{UNITS}{network.village_a1.pk}/", {"parent": network.township_b.pk})
     assert response.status_code == 200, response.content
+    group.refresh_from_db()
+    assert group.path.startswith(f"{network.township_b.path}{network.village_a1.pk}/")
+    assert group.depth == 3
+    assert set(Unit.objects.descendants_of(network.township_b)) >= {network.village_a1, group}
+
+
+def test_units_keep_the_shape_of_the_network(api, network, county_admin):
+    response = api(county_admin).patch(f"{UNITS}{network.township_a.pk}/", {"parent": network.archive.pk})
+    assert response.status_code == 400 and "parent" in response.json()["fields"]
+
+
+def test_only_the_county_administrator_moves_a_unit(api, network, township_officer):
+    """Moving a unit moves every role held on it: a township officer cannot hand a village's
+    records to another village by re-parenting it."""
+    response = api(township_officer).patch(f"{UNITS}{network.village_a1.pk}/", {"parent": network.village_a2.pk})
+    assert response.status_code == 403
     network.village_a1.refresh_from_db()
-    assert network.village_a1.path.startswith(f"{network.archive.path}{network.township_a.pk}/")
-    assert network.village_a1.depth == 3
-    assert set(Unit.objects.descendants_of(network.archive)) >= {network.township_a, network.village_a1}
+    assert network.village_a1.parent_id == network.township_a.pk
 
 
 def test_a_unit_cannot_be_moved_under_its_own_village(api, network, county_admin):
