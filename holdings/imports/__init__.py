@@ -668,7 +668,7 @@ def heal_indexes() -> None:
     from .. import tasks  # tasks import this module
 
     if indexes_owed():
-        tasks.build_indexes.delay(None)
+        tasks.build_indexes.apply_async((None,))
 
 
 def _lock_classes(

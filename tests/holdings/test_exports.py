@@ -204,7 +204,9 @@ def test_a_job_still_waiting_says_so_and_can_be_queued_again(
     html = client.get(reverse("holdings:export-detail", args=[job.pk])).content.decode()
     assert 'data-testid="export-stalled"' in html and 'hx-trigger="every 1s"' in html
     queued = []
-    monkeypatch.setattr("holdings.tasks.export_run.apply_async", lambda args, queue: queued.append((args, queue)))
+    monkeypatch.setattr(
+        "holdings.tasks.export_run.apply_async", lambda args, **options: queued.append((args, options.get("queue")))
+    )
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("holdings:export-requeue", args=[job.pk]))
     assert queued == [((job.pk,), "reports")]

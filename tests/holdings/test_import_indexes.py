@@ -34,7 +34,7 @@ def large(monkeypatch):
 def worker_dies(monkeypatch):
     """The follow-up build is never run, as when the worker dies right after the commit."""
     queued: list[Any] = []
-    monkeypatch.setattr(tasks.build_indexes, "delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(tasks.build_indexes, "apply_async", lambda args, **options: queued.append(tuple(args)))
     return queued
 
 
@@ -76,7 +76,7 @@ def test_an_owed_build_is_done_by_the_next_import(
 ):
     before = names()
     queued: list[Any] = []
-    monkeypatch.setattr(tasks.build_indexes, "delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(tasks.build_indexes, "apply_async", lambda args, **options: queued.append(tuple(args)))
     run_import(village_archivist, world.village_a1_fonds, csv_file([row(1)]), django_capture_on_commit_callbacks)
     assert names() == []
     monkeypatch.undo()  # the worker is back; the next import is small

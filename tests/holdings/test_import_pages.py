@@ -120,7 +120,7 @@ def test_a_job_no_worker_took_up_says_so_and_can_be_queued_again(
     from holdings import tasks
 
     queued: list[int] = []
-    monkeypatch.setattr(tasks.import_run, "delay", lambda job_id: queued.append(job_id))  # no worker
+    monkeypatch.setattr(tasks.import_run, "apply_async", lambda args, **options: queued.append(args[0]))  # no worker
     client.login(username=village_archivist.username, password=PASSWORD)
     job = _upload(
         client, world.village_a1_fonds, "题名,年度,保管期限\n通知,2015,Y\n", django_capture_on_commit_callbacks
