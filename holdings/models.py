@@ -235,6 +235,15 @@ class RecordStatus(models.TextChoices):
     DESTROYED = "destroyed", _("Destroyed")
 
 
+# 机构(问题)代码 is a segment of the 档号: no separators or spaces, or codes could collide.
+org_code_validator = RegexValidator(
+    r"^[A-Za-z0-9\u4e00-\u9fff]*$",
+    _(
+        "An organisation/subject code is letters, digits or Chinese characters only (no “-”, “·”, “/” or spaces), e.g. BGS."
+    ),
+)
+
+
 # Open statuses that make a record restricted (with any 密级): extra rights to see it in full.
 RESTRICTED_OPEN_STATUSES = (OpenStatus.CONTROLLED, OpenStatus.DEFERRED)
 
@@ -247,7 +256,11 @@ class CatalogueRecord(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     retention = models.ForeignKey(RetentionPeriod, verbose_name=_("retention"), on_delete=models.PROTECT)
     org_code = models.CharField(
-        _("organisation/subject code"), max_length=16, blank=True, help_text=_("机构(问题)代码, e.g. BGS")
+        _("organisation/subject code"),
+        max_length=16,
+        blank=True,
+        validators=[org_code_validator],
+        help_text=_("机构(问题)代码, e.g. BGS"),
     )
     number = models.PositiveIntegerField(_("number"), null=True, blank=True, editable=False)
     reference_code = models.CharField(

@@ -196,6 +196,15 @@ def fonds_update(*, fonds: Fonds, actor: Any, request: HttpRequest | None = None
     _require_write(actor, Action.CHANGE, fonds.custodian_unit_id)
     before = scope_columns(fonds)
     changed = {name: value for name, value in fields.items() if name in FONDS_FIELDS}
+    if (
+        "code" in changed
+        and changed["code"] != fonds.code
+        and (
+            Item.objects.filter(fonds=fonds, number__isnull=False).exists()
+            or Volume.objects.filter(fonds=fonds, number__isnull=False).exists()
+        )
+    ):
+        raise ValidationError({"code": _("The fonds has filed records: its number is part of their codes and stays.")})
     changes = {
         name: [str(getattr(fonds, name)), str(value)]
         for name, value in changed.items()
@@ -226,6 +235,15 @@ def fonds_update(*, fonds: Fonds, actor: Any, request: HttpRequest | None = None
 def _assign_number(record: Item | Volume) -> None:
     record.number = next_number(codes.class_key(record))
     record.reference_code = codes.code_for(record)
+    if (
+        Item.objects.filter(reference_code=record.reference_code).exists()
+        or Volume.objects.filter(reference_code=record.reference_code).exists()
+    ):
+        # Codes are unique across the installation; an imported or legacy code may already hold it.
+        raise ValidationError(
+            _("The reference code %(code)s is already taken by another record; check the fonds and its classes.")
+            % {"code": record.reference_code}
+        )
     record.status = RecordStatus.FILED
     record.filed_at = timezone.now()
 
@@ -360,11 +378,18 @@ def item_renumber(
         status=RecordStatus.WITHDRAWN,
         created_by=_person(actor),
     )
+    before = codes.class_key(item), item.fonds_id
     for name, value in class_fields.items():
         if name in CLASS_FIELDS:
             setattr(item, name, value)
     if "volume" in class_fields and class_fields["volume"] is None:
         item.volume = None
+    if (codes.class_key(item), item.fonds_id) == before:  # a repeated submit, or nothing changed
+        raise ValidationError(_("The item is already in this class: nothing to renumber."))
+    if item.retention.is_legacy:
+        raise ValidationError(
+            {"retention": _("A legacy retention period is kept for old records only; choose Y, D30 or D10.")}
+        )
     place(item, actor=actor, action=Action.CHANGE)
     _check_bounds(item, confirm_date=True)  # renumbering moves the class, not the date
     item.full_clean(exclude=_NOT_CLEANED)

@@ -146,8 +146,9 @@ def import_commit(*, actor: Any, job: ImportJob) -> tuple[ImportJob, bool]:
     require_reach(actor, HOLDINGS, Action.ADD, job.custodian_unit_id, _refusal())
     with transaction.atomic():
         checked = ImportJob.objects.select_for_update().select_related("fonds").get(pk=job.pk)
-        if checked.committed_job_id is not None:
-            return ImportJob.objects.select_related("fonds").get(pk=checked.committed_job_id), False
+        earlier = checked.committed_job
+        if earlier is not None and earlier.status != ImportStatus.FAILED:  # a failed import may be retried
+            return ImportJob.objects.select_related("fonds").get(pk=earlier.pk), False
         if checked.status != ImportStatus.CHECKED or not checked.dry_run:
             raise ValidationError(_("Only a file that passed the check can be imported."), code="not_checked")
         new = _new_job(

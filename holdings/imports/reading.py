@@ -49,6 +49,9 @@ FROM_CODE = ("year", "retention")
 
 DEFAULT_UPLOAD_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_XLSX_MAX_UNPACKED_BYTES = 500 * 1024 * 1024
+# A member larger than this that packs more than BOMB_RATIO times is refused (see _check_unpacked_size).
+BOMB_MIN_BYTES = 16 * 1024 * 1024
+BOMB_RATIO = 100
 
 # Where a worksheet holds a formula: <f>, <f t="shared" …/>. Searched in the compressed-then-
 # inflated sheet XML before the formula-reading pass, so plain workbooks never pay for it.
@@ -156,6 +159,14 @@ def _check_unpacked_size(raw: IO[bytes]) -> zipfile.ZipFile | None:
             )
             % {"size": _megabytes(unpacked), "limit": _megabytes(xlsx_max_unpacked_bytes())}
         )
+    for member in archive.infolist():
+        # Spreadsheet XML packs about 5-20 times; a large member packed far tighter is a zip bomb
+        # (one cell of hundreds of MB): refused before a parser holds it in memory.
+        if member.file_size > BOMB_MIN_BYTES and member.file_size > BOMB_RATIO * max(member.compress_size, 1):
+            raise Refused(
+                _("The workbook holds %(name)s, which unpacks %(ratio)s times larger than it is packed: it is refused.")
+                % {"name": member.filename, "ratio": member.file_size // max(member.compress_size, 1)}
+            )
     return archive
 
 

@@ -23,6 +23,7 @@ from ..models import (
     ImportJob,
     OpenStatus,
     RetentionPeriod,
+    org_code_validator,
 )
 from .reading import COLUMNS, Columns, _text
 
@@ -242,6 +243,14 @@ class RowParser:
                 values[name] = _text(cells[position])
         date_position = self.columns.index.get("date")
         raw_date = cells[date_position] if date_position is not None and date_position < width else None
+        for name, value in values.items():
+            if "\x00" in value:
+                error(
+                    name,
+                    value.replace("\x00", "␀"),
+                    _("The cell holds a NUL character (\\x00), which a catalogue cannot store."),
+                    _("Remove the character from the cell and upload the file again."),
+                )
         for name, limit in MAX_LENGTHS.items():
             if len(values[name]) > limit:
                 error(
@@ -284,6 +293,10 @@ class RowParser:
             if not values["retention"]:
                 self._retention(values, error)
         org_code = org_code or ""
+        try:
+            org_code_validator(org_code)
+        except ValidationError as exc:
+            error("org_code", org_code, exc.messages[0], _("Write the code without separators or spaces, e.g. BGS."))
 
         note = values["note"]
         retention = retention_written

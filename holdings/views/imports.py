@@ -90,7 +90,9 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             format_html(
                 '{} <a href="{}">{}</a>',
-                _("This file has already been imported."),
+                _("This file has already been imported.")
+                if imported.status == ImportStatus.DONE
+                else _("This file is being imported already."),
                 url,
                 _("See that import."),
             ),

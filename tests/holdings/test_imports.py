@@ -748,3 +748,17 @@ def test_a_plain_workbook_is_read_once(village_archivist, world, django_capture_
 
     assert job.status == ImportStatus.DONE
     assert loads == [True]
+
+
+def test_a_zip_bomb_workbook_is_refused_before_it_is_parsed(tmp_path):
+    import io
+    import zipfile
+
+    from holdings.imports.reading import Refused, _check_unpacked_size
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", "<sst><si><t>" + "A" * (40 * 1024 * 1024) + "</t></si></sst>")
+    buffer.seek(0)
+    with pytest.raises(Refused, match="sharedStrings"):
+        _check_unpacked_size(buffer)

@@ -375,3 +375,53 @@ def test_renumber_page_of_a_record_kept_elsewhere_is_403(client, world, network)
     client.login(username=a2_archivist.username, password=PASSWORD)
     assert client.get(f"/holdings/items/{kept.pk}/").status_code == 200
     assert client.get(f"/holdings/items/{kept.pk}/renumber/").status_code == 403
+
+
+# --- found by the adversarial pass ---------------------------------------------------------------
+
+
+def test_a_repeated_renumber_changes_nothing(api, world, county_archivist):
+    item = ItemFactory(fonds=world.archive_fonds, year=2015)
+    client = api(county_archivist)
+    assert client.post(f"{ITEMS}{item.pk}/renumber/", {"year": 2016, "reason": "错年"}).status_code == 200
+    assert client.post(f"{ITEMS}{item.pk}/renumber/", {"year": 2016, "reason": "错年"}).status_code == 400
+    assert Item.objects.filter(status=RecordStatus.WITHDRAWN).count() == 1
+
+
+def test_renumbering_into_a_legacy_retention_is_refused(api, world, county_archivist):
+    item = ItemFactory(fonds=world.archive_fonds)
+    response = api(county_archivist).post(f"{ITEMS}{item.pk}/renumber/", {"retention": "C", "reason": "改期限"})
+    assert response.status_code == 400
+    item.refresh_from_db()
+    assert item.retention.code == "Y"
+
+
+def test_org_codes_cannot_hold_separators(api, world, county_archivist):
+    payload = {"fonds": world.archive_fonds.pk, "category": "WS", "retention": "Y", "year": 2020, "title": "t"}
+    response = api(county_archivist).post(ITEMS, {**payload, "org_code": "BGS-001"})
+    assert response.status_code == 400 and "org_code" in response.json()["fields"]
+
+
+def test_a_fonds_number_stays_once_records_are_filed(api, world, village_archivist):
+    ItemFactory(fonds=world.village_a1_fonds)
+    response = api(village_archivist).patch(f"/api/v1/fonds/{world.village_a1_fonds.pk}/", {"code": "C9999"})
+    assert response.status_code == 400
+    world.village_a1_fonds.refresh_from_db()
+    assert world.village_a1_fonds.code == "C101"
+
+
+def test_a_taken_reference_code_is_a_clear_refusal_not_a_500(api, world, county_archivist):
+    taken = ItemFactory(fonds=world.archive_fonds, year=2020)
+    Item.objects.filter(pk=taken.pk).update(reference_code="J001-WS·2020-Y-BGS-0002")  # e.g. an imported code
+    response = api(county_archivist).post(
+        ITEMS,
+        {
+            "fonds": world.archive_fonds.pk,
+            "category": "WS",
+            "retention": "Y",
+            "year": 2020,
+            "org_code": "BGS",
+            "title": "t",
+        },
+    )
+    assert response.status_code == 400
