@@ -519,7 +519,7 @@ class ExportJob(models.Model):
 
     ``params`` holds what the export was asked for (filters, search terms, fonds); the task
     reads the records again through the creator's reach when it runs. Only the creator sees a
-    job (:func:`holdings.selectors.export_jobs`)."""
+    job (:func:`holdings.exports.export_jobs`)."""
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.CASCADE, related_name="+"
