@@ -42,9 +42,10 @@ messages: $(VENV)/.run-deps
 	@SECRET_KEY=only-for-compiling-messages-not-a-secret AUDIT_HMAC_KEY=only-for-compiling-messages-not-a-secret $(MANAGE) compilemessages --ignore=.venv --ignore=node_modules -v0 >/dev/null
 
 run: export DEBUG = 1
+run: export SITE_NAME ?= 青溪区档案馆
 run: $(VENV)/.run-deps messages
 	@# A trial checkout: later `manage.py` commands run in the same trial mode (.env is git-ignored).
-	@[ -f .env ] || printf '# Written by make run: local trial mode. Never copy to a server.\nDEBUG=1\n' > .env
+	@[ -f .env ] || printf '# Written by make run: local trial mode. Never copy to a server.\nDEBUG=1\nSITE_NAME=青溪区档案馆\n' > .env
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) seed_demo
 	@echo "Open http://127.0.0.1:8000/ and log in with one of the demo logins above."

@@ -1,12 +1,19 @@
-"""Navigation by role: which sections the signed-in user sees in the top bar."""
+"""The site shell's context: the installation's name, and navigation by role (which sections the
+signed-in user sees in the top bar)."""
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from archives_site.scoping import Action, user_can
+
+
+def site(request: HttpRequest) -> dict[str, Any]:
+    """The installation's name (settings.SITE_NAME) for the brand and the page titles."""
+    return {"SITE_NAME": settings.SITE_NAME}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

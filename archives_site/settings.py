@@ -22,6 +22,8 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)  # optional, never committed
 
 DEBUG = env.bool("DEBUG", default=False)
+# The installation's name: navbar brand, page titles, export file names (the demo: 青溪区档案馆).
+SITE_NAME = env.str("SITE_NAME", default="县档案馆")
 
 
 def _secret(name: str, filename: str, *, min_length: int = 0) -> str:
@@ -104,6 +106,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "archives_site.context_processors.site",
                 "archives_site.context_processors.navigation",
             ],
         },
