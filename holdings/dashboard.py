@@ -13,7 +13,7 @@ from archives_site.search import count_rows
 from villages.roles import HOLDINGS
 
 from . import selectors
-from .models import Fonds, Item
+from .models import Fonds, Item, RecordNames
 from .selectors import STATISTICS_CACHE_SECONDS
 
 
@@ -37,6 +37,7 @@ def holdings_panel(request: HttpRequest) -> dict[str, Any] | None:
     slow = cache.get_or_set(
         f"dashboard:holdings:{scope_key(request.user, HOLDINGS)}:{year}", figures, timeout=STATISTICS_CACHE_SECONDS
     )
+    names = RecordNames(Item)
     return {
         "title": _("Holdings in my reach"),
         "figures": [
@@ -46,7 +47,8 @@ def holdings_panel(request: HttpRequest) -> dict[str, Any] | None:
         ],
         "chart": {
             "type": "bar",
-            "labels": [row["category__code"] for row in slow["by_category"]],
+            # Names, not codes (文书, not WS): one read of the category table, none per bar.
+            "labels": [names.category(code=row["category__code"]) for row in slow["by_category"]],
             "values": [row["n"] for row in slow["by_category"]],
         },
         "link": "holdings:item-list",
