@@ -6,14 +6,14 @@ Language selection: the UI is Chinese unless the user chose English; the API fol
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from rest_framework.response import Response
 
 from archives_site.api.errors import error_body
+from archives_site.errors import bad_request_page
 
 API_PREFIX = "/api/"
 
@@ -94,12 +94,4 @@ class NulCharacterMiddleware:
         message = _("The request contains a NUL character (U+0000), which no field accepts. Remove it and try again.")
         if request.path.startswith(API_PREFIX):
             return JsonResponse({"detail": str(message), "code": "nul_character"}, status=400)
-        page = format_html(
-            '<!DOCTYPE html><html lang="{}"><head><meta charset="utf-8"><title>{}</title></head>'
-            "<body><h1>{}</h1><p>{}</p></body></html>",
-            translation.get_language(),
-            _("Bad request"),
-            _("Bad request"),
-            message,
-        )
-        return HttpResponseBadRequest(page)
+        return bad_request_page(request, message)

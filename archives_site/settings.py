@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "archives_site.middleware.LanguageMiddleware",
     "archives_site.middleware.ApiErrorMiddleware",
+    "archives_site.errors.FriendlyErrorsMiddleware",  # trial mode: the site's error pages, not Django's
     "archives_site.middleware.NulCharacterMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -93,6 +94,10 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "archives_site.urls"
+# Error pages (archives_site.errors): Chinese, in the site layout, in trial mode too; a developer
+# who wants Django's technical pages with DEBUG=1 sets TECHNICAL_ERROR_PAGES=1.
+TECHNICAL_ERROR_PAGES = DEBUG and env.bool("TECHNICAL_ERROR_PAGES", default=False)
+CSRF_FAILURE_VIEW = "archives_site.errors.csrf_failure"
 WSGI_APPLICATION = "archives_site.wsgi.application"
 
 TEMPLATES = [
@@ -323,7 +328,10 @@ DASHBOARD_PANELS = [
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"error_reference": {"()": "archives_site.errors.ErrorReferenceFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A server error's log line names the reference its page showed the user.
+    "loggers": {"django.request": {"filters": ["error_reference"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 

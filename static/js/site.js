@@ -5,6 +5,12 @@
   toggle.addEventListener("click", function () {
     var on = !document.body.classList.contains("large-text");
     document.body.classList.toggle("large-text", on);
+    // Larger labels need a wider screen before the navigation fits on one line (see base.html).
+    var nav = document.querySelector(".site-nav");
+    if (nav) {
+      nav.classList.toggle("navbar-expand-xxl", on);
+      nav.classList.toggle("navbar-expand-xl", !on);
+    }
     toggle.setAttribute("aria-pressed", on ? "true" : "false");
     document.cookie = "large_text=" + (on ? "1" : "0") + "; path=/; max-age=31536000; SameSite=Lax";
   });
@@ -25,5 +31,18 @@
   // Fragments swapped in by htmx (progress polling).
   document.addEventListener("htmx:load", function (event) {
     applySizes(event.detail.elt.parentNode || event.detail.elt);
+  });
+})();
+
+// "Back" on the error pages: the browser's history when there is one (the link's address, the
+// referring page or home, is the fallback). No inline handlers: the CSP forbids them.
+(function () {
+  document.querySelectorAll("[data-history-back]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      if (window.history.length > 1) {
+        event.preventDefault();
+        window.history.back();
+      }
+    });
   });
 })();
