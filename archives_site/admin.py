@@ -51,3 +51,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request: Any, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset.filter(revoked_at__isnull=True, expires_at__gt=timezone.now()):
             api_token_revoke(token=token, actor=request.user, request=request)
+
+
+def _superusers_only(request: Any) -> bool:
+    """Django admin is the technical operator's (superusers): every staff task has its page in
+    the app (issue 8), so a staff flag alone opens nothing here."""
+    return bool(request.user.is_active and request.user.is_superuser)
+
+
+# The one place: every admin view and the admin's login asks ``admin.site.has_permission``.
+admin.site.has_permission = _superusers_only  # type: ignore[method-assign]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
-from datetime import UTC
+from dataclasses import dataclass, field
+from datetime import UTC, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -20,9 +20,10 @@ from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
 
-from .models import GENESIS_HASH, AuditChainHead, AuditEvent
-from .scoping import SYSTEM
+from .models import GENESIS_HASH, AuditChainHead, AuditEvent, AuditVerification, VerificationStatus
+from .scoping import SYSTEM, Action
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -47,6 +48,10 @@ def _payload(event: AuditEvent) -> str:
         "reason": event.reason,
         "data": event.data,
     }
+    if event.unit_id is not None:
+        # Added with the unit column: rows without a unit (all rows written before it existed)
+        # hash exactly as before, so the chain that was verified stays verifiable.
+        body["unit_id"] = event.unit_id
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
@@ -80,12 +85,15 @@ def audit_record(
     reason: str = "",
     data: dict[str, Any] | None = None,
     actor_name: str = "",
+    unit: Any = None,
 ) -> AuditEvent:
     """Append one event to the chain, in the caller's transaction (rolled back with it).
 
-    ``action`` is a dotted name such as ``auth.login`` or ``role.grant``. ``actor`` defaults to
-    the request's user. The chain head is locked, so concurrent writers serialise and ``seq``
-    stays gap-free.
+    ``action`` is a dotted name such as ``auth.login`` or ``role.grant``; give it a label in
+    :mod:`archives_site.audit_names` (a test fails otherwise). ``actor`` defaults to the
+    request's user. ``unit`` (a unit or its id) is the unit the event is about, which decides who
+    may read it; by default it is derived from ``obj`` (:func:`unit_of`). The chain head is
+    locked, so concurrent writers serialise and ``seq`` stays gap-free.
     """
     if actor is None and request is not None and getattr(request, "user", None) is not None:
         actor = request.user if request.user.is_authenticated else None
@@ -107,6 +115,7 @@ def audit_record(
             ip=client_ip(request),
             reason=reason[:500],
             data=json.loads(json.dumps(data or {}, ensure_ascii=False, default=str)),
+            unit_id=(getattr(unit, "pk", unit) if unit is not None else unit_of(obj)),
             prev_hash=head.hash,
         )
         event.hash = compute_hash(event)
@@ -116,37 +125,100 @@ def audit_record(
     return event
 
 
+def unit_of(obj: models.Model | None) -> int | None:
+    """The unit an event on ``obj`` is about: a unit itself; a record, fonds or import by its
+    custodian (who answers for it when the event happens); anything with a ``unit`` (a role
+    assignment) by that. None when it cannot be told (a user account, an export of a list)."""
+    if obj is None:
+        return None
+    if obj._meta.label_lower == "villages.unit":
+        return obj.pk
+    for attribute in ("custodian_unit_id", "unit_id"):
+        value = getattr(obj, attribute, None)
+        if isinstance(value, int):
+            return value
+    return None
+
+
 @dataclass(frozen=True)
 class AuditProblem:
+    """One thing ``audit_verify`` found. ``message`` is for the command line (English);
+    ``code`` and ``params`` let a page say it in the reader's language (:func:`describe_problem`)."""
+
     seq: int
     kind: str  # "edited", "deleted", "head_missing"
     message: str
+    code: str = ""  # "gap", "unlinked", "hash", "head_missing", "head_ahead", "head_mismatch"
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "kind": self.kind, "message": self.message, "code": self.code, "params": self.params}
+
+
+PROBLEM_MESSAGES: dict[str, Any] = {
+    "gap": _lazy("Record(s) %(span)s deleted (a gap in the sequence)."),
+    "unlinked": _lazy("Record %(seq)s edited (record %(next)s no longer links to it)."),
+    "hash": _lazy("Record %(seq)s edited (its content does not match its hash)."),
+    "head_missing": _lazy(
+        "The chain head is missing (deleted, or truncated together with the records it vouched for)."
+    ),
+    "head_ahead": _lazy("Record(s) %(span)s deleted (the chain head records %(head)s)."),
+    "head_mismatch": _lazy("Record %(seq)s edited (it does not match the chain head)."),
+}
+
+
+def describe_problem(problem: dict[str, Any]) -> str:
+    """A stored problem (:meth:`AuditProblem.as_dict`) in the reader's language."""
+    template = PROBLEM_MESSAGES.get(problem.get("code", ""))
+    if template is None:
+        return str(problem.get("message", ""))
+    try:
+        return str(template) % problem.get("params", {})
+    except (KeyError, TypeError, ValueError):
+        return str(problem.get("message", ""))
 
 
 def audit_verify() -> list[AuditProblem]:
     """Walk the whole chain and name every edited, deleted or re-linked row."""
+    return audit_verify_chain()[0]
+
+
+def audit_verify_chain() -> tuple[list[AuditProblem], int]:
+    """:func:`audit_verify`, also saying how many rows were read."""
     problems: list[AuditProblem] = []
+    rows = 0
     expected_seq, expected_prev = 1, GENESIS_HASH
     last_seq, last_hash = 0, GENESIS_HASH
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         if event.seq > expected_seq:
             first, last = expected_seq, event.seq - 1
             span = f"{first}" if first == last else f"{first}–{last}"
-            problems.append(AuditProblem(first, "deleted", f"row(s) {span} deleted (sequence gap)"))
+            problems.append(
+                AuditProblem(first, "deleted", f"row(s) {span} deleted (sequence gap)", "gap", {"span": span})
+            )
         elif event.prev_hash != expected_prev:
             problems.append(
                 AuditProblem(
                     event.seq - 1,
                     "edited",
                     f"row {event.seq - 1} edited (row {event.seq} no longer links to it)",
+                    "unlinked",
+                    {"seq": event.seq - 1, "next": event.seq},
                 )
             )
         if compute_hash(event) != event.hash:
             problems.append(
-                AuditProblem(event.seq, "edited", f"row {event.seq} edited (content does not match its hash)")
+                AuditProblem(
+                    event.seq,
+                    "edited",
+                    f"row {event.seq} edited (content does not match its hash)",
+                    "hash",
+                    {"seq": event.seq},
+                )
             )
         expected_seq, expected_prev = event.seq + 1, event.hash
         last_seq, last_hash = event.seq, event.hash
+        rows += 1
 
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is None:
@@ -155,12 +227,210 @@ def audit_verify() -> list[AuditProblem]:
                 last_seq,
                 "head_missing",
                 "the chain head is missing (deleted or truncated with the rows it vouched for)",
+                "head_missing",
             )
         )
     elif head.seq > last_seq:
         first = last_seq + 1
         span = f"{first}" if first == head.seq else f"{first}–{head.seq}"
-        problems.append(AuditProblem(first, "deleted", f"row(s) {span} deleted (the chain head records {head.seq})"))
+        problems.append(
+            AuditProblem(
+                first,
+                "deleted",
+                f"row(s) {span} deleted (the chain head records {head.seq})",
+                "head_ahead",
+                {"span": span, "head": head.seq},
+            )
+        )
     elif head.seq == last_seq and head.hash != last_hash:
-        problems.append(AuditProblem(last_seq, "edited", f"row {last_seq} edited (does not match the chain head)"))
-    return problems
+        problems.append(
+            AuditProblem(
+                last_seq,
+                "edited",
+                f"row {last_seq} edited (does not match the chain head)",
+                "head_mismatch",
+                {"seq": last_seq},
+            )
+        )
+    return problems, rows
+
+
+# --- Who reads the log ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditReach:
+    """Which events a user may read.
+
+    ``everything``: all of them (the county administrator). Otherwise the events about units in
+    ``unit_ids`` — the units the user administers (a township officer: the township and its
+    villages) — and, for the archive's staff, the events on holdings: of any unit
+    (``holdings_everything``) or of ``holdings_unit_ids``. Nothing else: an event whose unit is
+    unknown is the county administrator's alone.
+    """
+
+    everything: bool = False
+    unit_ids: frozenset[int] = frozenset()
+    holdings_everything: bool = False
+    holdings_unit_ids: frozenset[int] = frozenset()
+
+    def __bool__(self) -> bool:
+        return self.everything or bool(self.unit_ids) or self.holdings_everything or bool(self.holdings_unit_ids)
+
+    def condition(self) -> models.Q:
+        """The events within reach, as a filter; an empty reach matches no row (``pk__in=[]``)."""
+        from .audit_names import HOLDINGS_OBJECT_TYPES
+
+        if self.everything:
+            return models.Q()
+        condition = models.Q(pk__in=[])
+        if self.unit_ids:
+            condition |= models.Q(unit_id__in=sorted(self.unit_ids))
+        if self.holdings_everything:
+            condition |= models.Q(object_type__in=sorted(HOLDINGS_OBJECT_TYPES))
+        elif self.holdings_unit_ids:
+            condition |= models.Q(
+                object_type__in=sorted(HOLDINGS_OBJECT_TYPES), unit_id__in=sorted(self.holdings_unit_ids)
+            )
+        return condition
+
+
+def audit_reach(user: Any) -> AuditReach:
+    """The part of the log ``user`` may read, from the role matrix (fails closed).
+
+    The events of the units a user may administer (``unit`` change reach: all of them for the
+    county administrator, the township for its officer), plus, for archivists, the events on the
+    holdings they may read. Village archivists, lookup operators, inspectors and external
+    systems read none of it.
+    """
+    from villages.roles import HOLDINGS, UNIT, Role
+    from villages.selectors import user_role_values
+
+    from .scoping import user_scope
+
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active or user is SYSTEM:
+        return AuditReach()
+    administered = user_scope(user, UNIT, Action.CHANGE)
+    if administered.everything:
+        return AuditReach(everything=True)
+    holdings_everything, holdings_ids = False, frozenset()
+    if Role.ARCHIVIST in user_role_values(user=user):
+        holdings = user_scope(user, HOLDINGS, Action.VIEW)
+        holdings_everything, holdings_ids = holdings.everything, holdings.unit_ids
+    return AuditReach(
+        unit_ids=administered.unit_ids, holdings_everything=holdings_everything, holdings_unit_ids=holdings_ids
+    )
+
+
+def audit_events(*, user: Any) -> models.QuerySet[AuditEvent]:
+    """The events ``user`` may read, newest first (none for a user with no reach)."""
+    reach = audit_reach(user)
+    if not reach:
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.filter(reach.condition()).order_by("-seq")
+
+
+def can_verify_audit(user: Any) -> bool:
+    """Only the county administrator (who reads the whole log) starts a verification."""
+    return audit_reach(user).everything
+
+
+# --- Verifying the chain off the request path ------------------------------------------------------
+
+VERIFICATION_QUEUE = "fixity"  # DESIGN §7: integrity checks run on the fixity queue
+VERIFICATION_TRIGGERS = {"nightly": _lazy("the nightly schedule"), "command": _lazy("manage.py audit_verify")}
+
+
+def audit_verification_pending() -> AuditVerification | None:
+    """A verification queued or running and not given up on (a worker that died leaves one
+    running: past the task time limit it no longer holds up a new one)."""
+    stale = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    return (
+        AuditVerification.objects.filter(
+            status__in=[VerificationStatus.QUEUED, VerificationStatus.RUNNING], requested_at__gte=stale
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
+def audit_verification_latest() -> AuditVerification | None:
+    """The last verification that finished (intact, problems found, or failed)."""
+    return (
+        AuditVerification.objects.filter(
+            status__in=[VerificationStatus.INTACT, VerificationStatus.BROKEN, VerificationStatus.FAILED]
+        )
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+
+
+@transaction.atomic
+def audit_verification_start(*, actor: Any, trigger: str = "") -> tuple[AuditVerification, bool]:
+    """Queue a verification of the whole chain (``fixity`` queue); returns it and whether it is
+    new. One already queued or running is returned instead of a second (a repeated click)."""
+    from django.core.exceptions import PermissionDenied
+
+    from .celery import enqueue_on_commit
+
+    if actor is not SYSTEM and not can_verify_audit(actor):
+        raise PermissionDenied
+    if transaction.get_connection().vendor == "postgresql":  # two clicks at once: one run
+        with transaction.get_connection().cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_VERIFY_LOCK])
+    pending = audit_verification_pending()
+    if pending is not None:
+        return pending, False
+    verification = AuditVerification.objects.create(
+        requested_by=None if actor is SYSTEM else actor, trigger=trigger if actor is SYSTEM else ""
+    )
+    from . import tasks
+
+    enqueue_on_commit(tasks.audit_verification_run, verification.pk, queue=VERIFICATION_QUEUE)
+    return verification, True
+
+
+_VERIFY_LOCK = 0x61756476  # "audv": the advisory lock serialising verification starts
+
+
+def audit_verification_run(*, verification_id: int) -> AuditVerification | None:
+    """Verify the chain and store what was found. A finished verification is left alone (a
+    redelivered task); one left running by a dead worker is run again."""
+    verification = AuditVerification.objects.filter(pk=verification_id).first()
+    if verification is None or verification.status not in (VerificationStatus.QUEUED, VerificationStatus.RUNNING):
+        return verification
+    AuditVerification.objects.filter(pk=verification.pk).update(
+        status=VerificationStatus.RUNNING, started_at=timezone.now()
+    )
+    try:
+        problems, rows = audit_verify_chain()
+    except Exception:
+        AuditVerification.objects.filter(pk=verification.pk).update(
+            status=VerificationStatus.FAILED, finished_at=timezone.now()
+        )
+        raise
+    AuditVerification.objects.filter(pk=verification.pk).update(
+        status=VerificationStatus.BROKEN if problems else VerificationStatus.INTACT,
+        finished_at=timezone.now(),
+        rows_checked=rows,
+        problems=[problem.as_dict() for problem in problems],
+    )
+    verification.refresh_from_db()
+    return verification
+
+
+def audit_verification_scheduled(*, trigger: str) -> AuditVerification | None:
+    """A verification nobody clicked for (the nightly schedule, the command): recorded as such
+    and run at once in the calling process."""
+    verification = AuditVerification.objects.create(trigger=trigger)
+    return audit_verification_run(verification_id=verification.pk)
+
+
+def verification_starter(verification: AuditVerification) -> str:
+    """Who or what started a verification, for the page."""
+    if verification.requested_by_id is not None and verification.requested_by is not None:
+        user = verification.requested_by
+        name = user.get_full_name()
+        return f"{name}（{user.get_username()}）" if name else user.get_username()
+    label = VERIFICATION_TRIGGERS.get(verification.trigger)
+    return str(label) if label is not None else verification.trigger

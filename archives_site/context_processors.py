@@ -22,6 +22,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"nav_items": [], "my_roles": []}
     from villages.selectors import user_roles
 
+    from .audit import audit_reach
+
     items = [{"label": _("Home"), "url": reverse("home"), "icon": "house"}]
     if user_can(user, "holdings", Action.VIEW):
         items.append({"label": _("Fonds"), "url": reverse("holdings:fonds-list"), "icon": "archive"})
@@ -34,7 +36,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": _("Unit network"), "url": reverse("villages:unit-list"), "icon": "diagram-3"})
     if user_can(user, "role_assignment", Action.VIEW):
         items.append({"label": _("Roles"), "url": reverse("villages:role-list"), "icon": "people"})
-    if user.is_staff:
+    if audit_reach(user):
+        items.append({"label": _("Audit log"), "url": reverse("audit-list"), "icon": "journal-check"})
+    if user_can(user, "role_assignment", Action.ADD):
+        items.append({"label": _("People and accounts"), "url": reverse("villages:user-list"), "icon": "person-gear"})
+    if user.is_superuser:  # Django admin is the superusers' alone (archives_site.admin)
         items.append({"label": _("Administration"), "url": reverse("admin:index"), "icon": "gear"})
     items.append({"label": _("API"), "url": reverse("api-docs"), "icon": "braces"})
     return {"nav_items": items, "my_roles": user_roles(user=user)}

@@ -3,6 +3,8 @@
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 
 class BootstrapFormMixin:
@@ -20,3 +22,29 @@ class BootstrapFormMixin:
             else:
                 css = "form-control"
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+class LoginForm(AuthenticationForm):
+    """The web login. A service account (another system's) is refused with a message that says
+    why — after its password was checked, so the message reveals nothing to a guesser."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        from villages.selectors import is_service_account
+
+        if is_service_account(user):
+            from .audit import audit_record
+
+            audit_record(
+                action="auth.login_refused",
+                actor=user,
+                obj=user,
+                request=self.request,
+                data={"reason": "service_account"},
+            )
+            raise forms.ValidationError(
+                _(
+                    "This is a service account for another system: it works through the API only and cannot log in here."
+                ),
+                code="service_account",
+            )

@@ -28,13 +28,26 @@ class AuditEvent(models.Model):
         db_constraint=False,  # the log outlives deleted users; actor_name keeps who it was
     )
     actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
-    action = models.CharField(_("action"), max_length=64, db_index=True)
+    action = models.CharField(_("action"), max_length=64)
     object_type = models.CharField(_("object type"), max_length=100, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=500, blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
+    # The unit the event is about (derived from its object by ``audit_record``): whose officers
+    # may read it (``archives_site.audit.audit_events``). Hashed when set; rows from before it
+    # existed have none and hash as they always did.
+    unit = models.ForeignKey(
+        "villages.Unit",
+        verbose_name=_("unit"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,  # the log is append-only; a unit is never deleted under it
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # see audit_unit below
+    )
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False)
 
@@ -42,7 +55,14 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-seq"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+        # Each filter of the audit page reads newest first through its own (column, seq) index.
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "seq"], name="audit_object_seq"),
+            models.Index(fields=["action", "seq"], name="audit_action_seq"),
+            models.Index(fields=["actor_name", "seq"], name="audit_actor_name_seq"),
+            models.Index(fields=["actor", "seq"], name="audit_actor_seq"),
+            models.Index(fields=["unit", "seq"], name="audit_unit_seq"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_repr}"
@@ -59,6 +79,48 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"head #{self.seq}"
+
+
+class VerificationStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    INTACT = "intact", _("Intact")
+    BROKEN = "broken", _("Problems found")
+    FAILED = "failed", _("Could not finish")
+
+
+class AuditVerification(models.Model):
+    """One run of ``audit_verify`` over the whole chain, and what it found (shown on the audit
+    page). Started by the county administrator, the nightly schedule or ``manage.py audit_verify``;
+    run by :func:`archives_site.audit.audit_verification_run`."""
+
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Who or what asked, when not a person: "nightly", "command".
+    trigger = models.CharField(_("started by"), max_length=32, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.QUEUED
+    )
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    rows_checked = models.BigIntegerField(_("rows checked"), default=0)
+    # [{"seq", "kind", "code", "params", "message"}] as :class:`archives_site.audit.AuditProblem`.
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("audit log verification")
+        verbose_name_plural = _("audit log verifications")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"verification #{self.pk} {self.status}"
 
 
 class DeferredIndex(models.Model):

@@ -158,6 +158,9 @@ class SearchPage:
     total_is_estimate: bool
     has_more: bool
     strategy: str  # "probe", "index", "scan" (for benchmarks and tuning)
+    # The total is only what was seen ("201+"): the planner's estimate of the scope fell short of
+    # the rows actually read, so no estimate can be trusted (say "N+", never "约 N").
+    total_is_lower_bound: bool = False
 
 
 def filter_matching(qs: QuerySet, q: str | list[str]) -> QuerySet:
@@ -250,8 +253,8 @@ def _list(qs: QuerySet, page_size: int) -> SearchPage:
             ids = [row[0] for row in cursor.fetchall()]
     else:
         ids = list(qs.order_by("-id").values_list("id", flat=True)[: page_size + 1])
-    total, estimate = count_rows(qs)
-    return SearchPage(ids[:page_size], total, estimate, len(ids) > page_size, "list")
+    total, kind = count_total(qs)
+    return SearchPage(ids[:page_size], total, kind != "exact", len(ids) > page_size, "list", kind == "at_least")
 
 
 def _scan(qs: QuerySet, terms: list[str], page_size: int) -> SearchPage:
@@ -284,15 +287,26 @@ def _probe(qs: QuerySet, terms: list[str], page_size: int) -> SearchPage | Probe
     ids = [row_id for row_id, _rn in hits]
     window_read = len(rows) <= limit or not rows[-1][2]  # the LIMIT did not stop the scan early
     if not window_read:  # plenty of matches among the newest rows: estimate from the hit rate
-        total = max(len(hits), round(limit * _estimated_rows(qs) / hits[limit - 1][1]))
-        return SearchPage(ids[:page_size], total, True, True, "probe")
+        return _extrapolated(qs, ids, page_size, matches=limit, rows_read=hits[limit - 1][1])
     last = next((row_id for row_id, rn, _hit in rows if rn == PROBE_ROWS), None)
     if last is None:  # the window held every row in scope: the answer is exact
         return SearchPage(ids[:page_size], len(ids), False, len(ids) > page_size, "probe")
     if len(ids) > page_size:
-        total = max(len(ids), round(len(ids) * _estimated_rows(qs) / PROBE_ROWS))
-        return SearchPage(ids[:page_size], total, True, True, "probe")
+        return _extrapolated(qs, ids, page_size, matches=len(ids), rows_read=PROBE_ROWS)
     return ProbeMiss(ids, last)
+
+
+def _extrapolated(qs: QuerySet, ids: list[int], page_size: int, *, matches: int, rows_read: int) -> SearchPage:
+    """A probe page whose total is the hit rate among the rows read times the scope's size.
+
+    The scope's size is the planner's estimate; when it is below the rows the probe has just
+    read (filters the planner takes for independent, e.g. a fonds and its village), it is wrong
+    and so would be any figure made from it: the page then says only what it saw ("201+").
+    """
+    scope_rows = _estimated_rows(qs)
+    if scope_rows < rows_read:
+        return SearchPage(ids[:page_size], len(ids), True, True, "probe", total_is_lower_bound=True)
+    return SearchPage(ids[:page_size], max(len(ids), round(matches * scope_rows / rows_read)), True, True, "probe")
 
 
 def _scan_scope(qs: QuerySet, terms: list[str], page_size: int, probe: ProbeMiss) -> SearchPage:
@@ -371,19 +385,28 @@ COUNT_CAP = 10_000
 
 
 def count_rows(qs: QuerySet) -> tuple[int, bool]:
-    """(total, is_estimate): exact up to ``COUNT_CAP`` rows, the planner's estimate beyond."""
+    """(total, is_estimate): see :func:`count_total`."""
+    total, kind = count_total(qs)
+    return total, kind != "exact"
+
+
+def count_total(qs: QuerySet) -> tuple[int, str]:
+    """(total, kind): ``"exact"`` up to ``COUNT_CAP`` rows; beyond, the planner's ``"estimate"``,
+    or — when the planner guesses no more than the cap it was just shown to exceed (a filter it
+    misjudges) — ``"at_least"`` the cap ("10,000+"), never a made-up figure."""
     if connection.vendor != "postgresql":
-        return qs.count(), False
+        return qs.count(), "exact"
     try:
         rows_sql, params = _rows_sql(qs, "id")
     except EmptyResultSet:
-        return 0, False
+        return 0, "exact"
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM ({rows_sql}) r LIMIT %s) c", [*params, COUNT_CAP + 1])  # noqa: S608
         capped = cursor.fetchone()[0]
     if capped <= COUNT_CAP:
-        return capped, False
-    return max(capped, _estimated_rows(qs)), True
+        return capped, "exact"
+    estimated = _estimated_rows(qs)
+    return (estimated, "estimate") if estimated > capped else (COUNT_CAP, "at_least")
 
 
 def _estimated_rows(qs: QuerySet) -> int:

@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -90,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "villages.middleware.AccountMiddleware",  # service accounts: API only; a chosen password is changed first
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -165,6 +167,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="default")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic work; beat's DatabaseScheduler copies these entries into its tables when it starts.
+CELERY_BEAT_SCHEDULE = {
+    "audit-verify-nightly": {
+        "task": "archives_site.tasks.audit_verify_nightly",
+        "schedule": crontab(hour=2, minute=30),  # CELERY_TIMEZONE
+        "options": {"queue": "fixity"},
+    },
+}
 CELERY_TIMEZONE = "Asia/Shanghai"
 
 # --- Auth, security ---------------------------------------------------------------------------
@@ -243,6 +253,8 @@ CONTENT_SECURITY_POLICY = {
 # A request body held in memory (form fields, JSON); file uploads stream to disk beyond it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# The most rows one export of the audit log writes (a larger selection is refused: narrow it).
+AUDIT_EXPORT_MAX_ROWS = env.int("AUDIT_EXPORT_MAX_ROWS", default=100_000)
 # The largest spreadsheet the import accepts (bytes).
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
@@ -284,7 +296,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "archives_site.api.parsers.JSONParser",  # refuses bodies nested too deep (400, not 500)
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "archives_site.api.parsers.MultiPartParser",  # says what is wrong in the client's language
     ],
     "DEFAULT_PAGINATION_CLASS": "archives_site.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -318,11 +330,17 @@ CATALOGUE_YEAR_MIN = env.int("CATALOGUE_YEAR_MIN", default=1500)
 CATALOGUE_YEARS_AHEAD = env.int("CATALOGUE_YEARS_AHEAD", default=0)
 
 # --- Dashboard --------------------------------------------------------------------------------
-# Each app contributes panels to the home dashboard; a panel is a callable (request) -> dict|None.
+# Each app contributes panels to the home dashboard, shown in this order; a panel is a callable
+# (request) -> archives_site.dashboard.Panel | None (the contract is in that module).
 DASHBOARD_PANELS = [
-    "villages.dashboard.network_panel",
+    "villages.dashboard.guide_panel",
+    "holdings.dashboard.filing_panel",
+    "holdings.dashboard.review_panel",
+    "holdings.dashboard.jobs_panel",
+    "archives_site.dashboard.audit_panel",
+    "holdings.dashboard.units_panel",
     "villages.dashboard.people_panel",
-    "holdings.dashboard.holdings_panel",
+    "villages.dashboard.network_panel",
 ]
 
 LOGGING = {

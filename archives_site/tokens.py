@@ -79,3 +79,29 @@ def api_token_rotate(*, token: ApiToken, request: HttpRequest | None = None) -> 
         data={"token": token.pk, "new_token": new.pk},
     )
     return new, key
+
+
+@transaction.atomic
+def api_token_issue_by(*, user: Any, actor: Any, request: HttpRequest | None = None) -> tuple[ApiToken, str]:
+    """An administrator issues a token to ``user`` (a service account, from its account page);
+    audited as ``auth.token`` with the administrator as actor. Returns the token and its key,
+    shown this once."""
+    token, key = api_token_issue(user=user)
+    audit_record(
+        action="auth.token", actor=actor, obj=user, request=request, data={"token": token.pk, "issued_by_admin": True}
+    )
+    return token, key
+
+
+def api_tokens_live(*, user: Any):
+    """The user's tokens that still work (not revoked, not expired), newest first. A password
+    change also ends them (see :func:`api_token_check`): those are marked ``stale``."""
+    tokens = list(
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()).order_by(
+            "-created_at"
+        )
+    )
+    current = password_fingerprint(user)
+    for token in tokens:
+        token.stale = not hmac.compare_digest(token.password_fingerprint, current)
+    return tokens

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from . import login_throttle
+from .dashboard import dashboard_panels
+from .forms import LoginForm
 
 
 class LoginView(auth_views.LoginView):
@@ -22,6 +22,7 @@ class LoginView(auth_views.LoginView):
 
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+    authentication_form = LoginForm  # refuses service accounts (API only), saying why
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         username = request.POST.get("username", "")
@@ -50,17 +51,8 @@ class LoginView(auth_views.LoginView):
         return response
 
 
-def dashboard_panels(request: HttpRequest) -> list[dict[str, Any]]:
-    """Panels contributed by the apps (settings.DASHBOARD_PANELS); a panel may decline (None)."""
-    panels = []
-    for dotted in settings.DASHBOARD_PANELS:
-        panel = import_string(dotted)(request)
-        if panel:
-            panels.append(panel)
-    return panels
-
-
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """The dashboard: each role's work, from the panels the apps contribute (archives_site.dashboard)."""
     return render(request, "home.html", {"panels": dashboard_panels(request)})

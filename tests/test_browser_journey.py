@@ -25,9 +25,9 @@ def test_village_archivist_logs_in_sees_chinese_dashboard_switches_to_english_an
 
     expect(page.get_by_role("heading", name="工作台")).to_be_visible()
     expect(page.get_by_test_id("my-roles")).to_contain_text("村档案员 · 青石村")
-    units_panel = page.get_by_test_id("dashboard-panel").filter(has_text="我权限范围内的单位")
-    expect(units_panel).to_contain_text("3")  # the village, its township and the county
-    expect(units_panel.locator("canvas")).to_be_visible()
+    filing = page.get_by_test_id("dashboard-panel").filter(has_text="归档工作")
+    expect(filing).to_contain_text("草稿待归档")  # the village archivist's own work, not a unit count
+    expect(filing.locator("canvas")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "village-archivist-dashboard-zh.png"), full_page=True)
 
     page.get_by_test_id("switch-language").click()

@@ -164,3 +164,47 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.unit}"
+
+
+class AccountKind(models.TextChoices):
+    """Whether an account is a person's or another system's (DESIGN §4, issue 8 item 8)."""
+
+    PERSON = "person", _("Person")
+    SERVICE = "service", _("Service account")
+
+
+class Account(models.Model):
+    """What the system knows of a login beyond Django's user: whether a person or another
+    government system uses it. A service account uses the API only (tokens): no web login, no
+    session, no browser exports. A user without this row is a person (see
+    :func:`villages.services.account_kind`); the row is made when the account is created here
+    or receives its first role.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="account"
+    )
+    kind = models.CharField(_("account kind"), max_length=16, choices=AccountKind.choices, default=AccountKind.PERSON)
+    contact = models.CharField(
+        _("contact"), max_length=200, blank=True, help_text=_("Who answers for a service account: name, telephone.")
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    must_change_password = models.BooleanField(
+        _("must change password at next login"),
+        default=False,
+        help_text=_("Set when an administrator chose the password; cleared when its owner changes it."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        indexes = [models.Index(fields=["kind"], name="account_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_kind_display()}"
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == AccountKind.SERVICE

@@ -10,10 +10,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 
-from archives_site.scoping import EVERYTHING, NOTHING, Action, UnitScope, scope_cache
+from archives_site.scoping import EVERYTHING, NOTHING, Action, UnitScope, scope_cache, user_scope
 
-from .models import RoleAssignment, Unit
-from .roles import OPEN_ONLY_RESOURCES, OPEN_ONLY_ROLES, Reach, Role, reach_for
+from .models import Account, AccountKind, RoleAssignment, Unit
+from .roles import OPEN_ONLY_RESOURCES, OPEN_ONLY_ROLES, ROLE_ASSIGNMENT, Reach, Role, reach_for
 
 
 def user_assignments(user: Any) -> list[tuple[str, int, str]]:
@@ -129,3 +129,94 @@ def grantable_roles(*, user: Any) -> set[Role]:
     for role in user_role_values(user=user):
         result |= GRANTABLE_ROLES.get(Role(role), frozenset())
     return result
+
+
+# --- accounts (issue 8: administration in the app; accounts that are not people) ------------
+
+
+def account_kind(*, user: Any) -> str:
+    """The user's account kind (:class:`villages.models.AccountKind`); a user without an
+    account row is a person."""
+    kind = Account.objects.filter(user_id=user.pk).values_list("kind", flat=True).first()
+    return kind or AccountKind.PERSON
+
+
+def is_service_account(user: Any) -> bool:
+    """Whether ``user`` is another system's account (API only: no web login, no browser exports)."""
+    return getattr(user, "pk", None) is not None and account_kind(user=user) == AccountKind.SERVICE
+
+
+def users_in_grant_reach(*, actor: Any, with_a_role_inside: bool = True):
+    """The accounts ``actor`` reaches as an administrator: everyone for the county level; below
+    it, accounts that are no technical operator's (staff, superuser) and whose every role on an
+    active unit lies inside the actor's reach for granting roles (DESIGN §4: a township officer
+    cannot touch an account that also works elsewhere). ``with_a_role_inside`` also asks for at
+    least one such role: an account without any role belongs to no township, so it is listed
+    to the county level only (granting to it is still allowed, see ``services.may_grant_to``)."""
+    users = get_user_model().objects.all()
+    scope = user_scope(actor, ROLE_ASSIGNMENT, Action.ADD)
+    if scope.everything:
+        return users
+    if not scope.unit_ids:
+        return users.none()
+    live = RoleAssignment.objects.filter(unit__is_active=True)
+    users = users.filter(is_staff=False, is_superuser=False).exclude(
+        pk__in=live.exclude(unit_id__in=scope.unit_ids).values("user_id")
+    )
+    if with_a_role_inside:
+        users = users.filter(pk__in=live.filter(unit_id__in=scope.unit_ids).values("user_id"))
+    return users
+
+
+def user_list(
+    *,
+    actor: Any,
+    q: str | None = None,
+    active: bool | None = None,
+    kind: str | None = None,
+    unit: Unit | None = None,
+):
+    """The user administration list: accounts in ``actor``'s reach (:func:`users_in_grant_reach`),
+    narrowed by name or username, whether active, account kind and a unit (a role on it or below)."""
+    users = users_in_grant_reach(actor=actor).select_related("account")
+    if q:
+        users = users.filter(Q(username__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q))
+    if active is not None:
+        users = users.filter(is_active=active)
+    if kind == AccountKind.SERVICE:
+        users = users.filter(account__kind=AccountKind.SERVICE)
+    elif kind == AccountKind.PERSON:
+        users = users.exclude(account__kind=AccountKind.SERVICE)
+    if unit is not None:
+        users = users.filter(pk__in=RoleAssignment.objects.filter(unit__path__startswith=unit.path).values("user_id"))
+    return users.order_by("username")
+
+
+def user_role_rows(*, actor: Any, user: Any) -> list[RoleAssignment]:
+    """The roles of ``user`` that ``actor`` may see (RoleAssignment view reach), with their units."""
+    return list(
+        RoleAssignment.objects.restrict(actor, Action.VIEW)
+        .filter(user=user)
+        .select_related("unit", "granted_by")
+        .order_by("unit__path", "role")
+    )
+
+
+def units_for_granting(*, actor: Any):
+    """Active units on which ``actor`` may grant roles (their reach for adding role assignments)."""
+    scope = user_scope(actor, ROLE_ASSIGNMENT, Action.ADD)
+    units = Unit.objects.filter(is_active=True).order_by("path")
+    return units if scope.everything else units.filter(pk__in=scope.unit_ids)
+
+
+def units_in_reach(*, user: Any, resource: str, action: Action):
+    """Active units ``user`` reaches for ``action`` on ``resource`` (form choices, e.g. the
+    creating and custodian units a fonds may have)."""
+    scope = user_scope(user, resource, action)
+    units = Unit.objects.filter(is_active=True).order_by("path")
+    return units if scope.everything else units.filter(pk__in=scope.unit_ids)
+
+
+def account_must_change_password(*, user: Any) -> bool:
+    """Whether an administrator chose the user's password and they have not changed it yet."""
+    return Account.objects.filter(user_id=user.pk, must_change_password=True).exists()

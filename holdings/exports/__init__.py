@@ -25,11 +25,13 @@ import datetime as dt
 import logging
 import re
 import tempfile
+import unicodedata
 import zipfile
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -38,14 +40,16 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from archives_site.audit import audit_record
 from archives_site.celery import enqueue_on_commit
+from villages.selectors import unit_list
 
 from .. import selectors
 from ..dates import validate_year
 from ..filtersets import ItemFilterSet
-from ..models import ExportJob, ExportStatus, Fonds, Item, RetentionPeriod
+from ..models import ExportJob, ExportStatus, Fonds, Item, RecordNames, Volume
 from .catalogue import (
     CATALOGUE_COLUMNS,
     CATALOGUE_TITLE,
@@ -71,6 +75,7 @@ __all__ = [
     "SHEET_COLUMNS",
     "SHEET_TITLE",
     "cjk_font_name",
+    "content_disposition",
     "export_fonds",
     "export_jobs",
     "export_params",
@@ -109,14 +114,55 @@ def export_jobs(*, user: Any) -> QuerySet[ExportJob]:
     return ExportJob.objects.filter(created_by_id=user.pk).order_by("-id")
 
 
+# The list filters by the names the list's form gives them (门类, 年度, 保管期限 …).
+FILTER_LABELS = {
+    "fonds": gettext_lazy("Fonds"),
+    "category": gettext_lazy("Category"),
+    "year": gettext_lazy("Year"),
+    "retention": gettext_lazy("Retention"),
+    "open_status": gettext_lazy("Open status"),
+    "status": gettext_lazy("Status"),
+    "unit": gettext_lazy("Unit"),
+    "volume": gettext_lazy("Volume"),
+}
+
+
 def _filter_label(name: str) -> str:
+    if name in FILTER_LABELS:
+        return str(FILTER_LABELS[name])
     field = ItemFilterSet.base_filters.get(name)
     return str(field.label) if field is not None and field.label else name
 
 
-def filter_labels(filters: Mapping[str, str]) -> list[tuple[str, str]]:
-    """The filters of an export as (label, value) pairs for a person to read (the fonds aside)."""
-    return [(_filter_label(name), value) for name, value in filters.items() if name != "fonds"]
+def _filter_value(name: str, value: str, *, user: Any, names: RecordNames) -> str:
+    """A filter's value as a person reads it: 门类 and 保管期限 by name, choices by label, a
+    unit or volume in reach by its name or 档号 (otherwise, and for the 年度, as given)."""
+    if name == "category":
+        return names.category(pk=value)
+    if name == "retention":
+        return names.retention(value)
+    if name in ("open_status", "status"):
+        return names.label(name, value)
+    if name in ("unit", "volume") and re.fullmatch(r"\d{1,18}", value):
+        if name == "unit":
+            found = unit_list(user=user).filter(pk=int(value)).values_list("name", flat=True).first()
+        else:
+            found = (
+                selectors.visible(Volume, user=user).filter(pk=int(value)).values_list("reference_code", flat=True)
+            ).first()
+        return found or value
+    return value
+
+
+def filter_labels(filters: Mapping[str, str], *, user: Any = None) -> list[tuple[str, str]]:
+    """The filters of an export as (label, name) pairs for a person to read (the fonds aside):
+    ``("保管期限", "定期30年")``, never ``("retention code", "D30")``."""
+    names = RecordNames(Item)
+    return [
+        (_filter_label(name), _filter_value(name, value, user=user, names=names))
+        for name, value in filters.items()
+        if name != "fonds"
+    ]
 
 
 def export_params(*, user: Any, fmt: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -273,7 +319,7 @@ def _write(job: ExportJob) -> None:
             total, widest = _measure_codes(rows)
             ExportJob.objects.filter(pk=job.pk).update(total_rows=total)
             heading = _heading(filters)
-            stem = file_stem(fonds=fonds, filters=filters, day=day)
+            stem = file_stem(fonds=fonds, filters=filters, day=day, user=user)
             books = write_catalogue(
                 counted,
                 directory=directory,
@@ -296,7 +342,7 @@ def _write(job: ExportJob) -> None:
         else:
             total = rows.count()
             ExportJob.objects.filter(pk=job.pk).update(total_rows=total)
-            name = f"{file_stem(fonds=fonds, filters=filters, day=day)}.{job.format}"
+            name = f"{file_stem(fonds=fonds, filters=filters, day=day, user=user)}.{job.format}"
             path = directory / name
             writer = write_xlsx if job.format == "xlsx" else write_csv
             written = writer(counted, path, progress=progress)
@@ -356,22 +402,49 @@ def export_fonds(*, user: Any, filters: dict[str, str]) -> Fonds | None:
     return selectors.visible(Fonds, user=user).select_related("custodian_unit").filter(pk=pk).first()
 
 
-def _heading(filters: dict[str, str]) -> dict[str, str]:
+def _heading(filters: dict[str, str], names: RecordNames | None = None) -> dict[str, str]:
+    """The catalogue heading's 门类, 年度 and 保管期限 filtered on, by name (``保管期限：永久``)."""
+    names = names or RecordNames(Item)
     heading = {"year": filters.get("year", "")}
+    if filters.get("category"):
+        heading["category"] = names.category(pk=filters["category"])
     if filters.get("retention"):
-        period = RetentionPeriod.objects.filter(code=filters["retention"]).first()
-        heading["retention"] = period.name if period else filters["retention"]
+        heading["retention"] = names.retention(filters["retention"])
     return {key: value for key, value in heading.items() if value}
 
 
-def file_stem(*, fonds: Fonds | None, filters: dict[str, str], day: dt.date) -> str:
+def file_stem(*, fonds: Fonds | None, filters: dict[str, str], day: dt.date, user: Any = None) -> str:
     """A file name that says what the export is, e.g. ``青溪区档案馆-J002-归档文件目录-2026-12-01``:
-    the fonds' custodian and number (when the export is of one fonds), the 年度 and 保管期限
-    filtered on, the catalogue's name and the day it was asked for."""
-    parts = [fonds.custodian_unit.name, fonds.code] if fonds is not None else []
-    parts += [filters[key] for key in ("year", "retention") if filters.get(key)]
+    the installation (``settings.SITE_NAME``), the fonds number — or, for an export of several
+    fonds, the unit filtered on or "all fonds" —, the 门类, 年度 and 保管期限 filtered on (by
+    name), the catalogue's name and the day it was asked for."""
+    names = RecordNames(Item)
+    if fonds is not None:
+        scope = fonds.code
+    elif filters.get("unit"):
+        scope = _filter_value("unit", filters["unit"], user=user, names=names)
+    else:
+        scope = _("all fonds")
+    heading = _heading(filters, names)
+    parts = [str(getattr(settings, "SITE_NAME", "") or ""), scope]
+    parts += [heading[key] for key in ("category", "year", "retention") if heading.get(key)]
     parts += [CATALOGUE_TITLE, day.isoformat()]
     return _UNSAFE_NAME.sub("_", "-".join(part.strip() for part in parts if part.strip()))[:200]
+
+
+def content_disposition(name: str, *, attachment: bool = True) -> str:
+    """A ``Content-Disposition`` for a download named ``name``: RFC 6266/5987 ``filename*`` in
+    UTF-8 for the Chinese name, after an ASCII ``filename`` for clients that read only that
+    (``青溪区档案馆-J001-归档文件目录-2026-12-01.pdf`` → ``J001-2026-12-01.pdf``)."""
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    ascii_stem = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_stem)).strip("-._") or "export"
+    ascii_extension = re.sub(r"[^A-Za-z0-9]+", "", extension)
+    fallback = f"{ascii_stem}.{ascii_extension}" if ascii_extension else ascii_stem
+    kind = "attachment" if attachment else "inline"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _store(job: ExportJob, path: Path, name: str) -> str:

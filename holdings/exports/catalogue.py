@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
-from ..models import Fonds, Item, RecordStatus
+from ..models import Fonds, Item, RecordNames, RecordStatus
 
 CJK_FONT_NAME = "WenQuanYiZenHei"
 CJK_FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
@@ -49,7 +50,7 @@ DESTROYED_MARK = "已销毁"
 PAGE_FOOTER = "第 {page} 页"
 BOOK_LABEL = "第 {book} 册，共 {books} 册"
 # The optional heading fields of the catalogue, in the order printed, with the standard's labels.
-HEADING_LABELS = {"year": "年度", "retention": "保管期限", "org": "机构(问题)"}
+HEADING_LABELS = {"category": "门类", "year": "年度", "retention": "保管期限", "org": "机构(问题)"}
 FONDS_LABELS = ("全宗名称", "全宗号")
 HEADING_GAP = "&nbsp;" * 6
 
@@ -61,6 +62,7 @@ CELL_PADDING = 6  # reportlab's default left and right padding of a table cell
 # Widths in points; 档号 is sized per export (:func:`code_column_width`), 题名 takes what is left.
 BASE_WIDTHS = {"序号": 34, "档号": 132, "文号": 90, "责任者": 84, "日期": 60, "密级": 36, "页数": 32, "备注": 64}
 TITLE_MIN_WIDTH = 150
+CODE_FONT_MIN = 6.0  # the smallest 档号 that still reads well in print (about 2 mm)
 CODE_COLUMN_MAX = TABLE_WIDTH - TITLE_MIN_WIDTH - sum(w for k, w in BASE_WIDTHS.items() if k != "档号")
 
 # Entries per 册. A book of this many rows keeps a worker's memory near 100 MB (measured in
@@ -90,15 +92,35 @@ def code_width(code: str) -> float:
     return pdfmetrics.stringWidth(code, cjk_font_name(), FONT_SIZE)
 
 
-def code_column_width(widest_code: float) -> float:
-    """The 档号 column's width for an export whose widest code prints ``widest_code`` points
-    wide: never narrower than the default, wide enough that no code wraps (up to what leaves
-    题名 :data:`TITLE_MIN_WIDTH`)."""
+@dataclass(frozen=True, slots=True)
+class CodeColumn:
+    """How the 档号 column prints: its width and the size of the codes in it, in points."""
+
+    width: float
+    font_size: float = FONT_SIZE
+
+
+def code_column(widest_code: float) -> CodeColumn:
+    """The 档号 column for an export whose widest code prints ``widest_code`` points wide (at
+    :data:`FONT_SIZE`): never narrower than the default and wide enough that no code wraps.
+    A code too wide for the room 题名 leaves (:data:`CODE_COLUMN_MAX`; a long fonds number
+    with a long 机构问题 code) is printed smaller, down to :data:`CODE_FONT_MIN`, rather than
+    broken over two lines."""
     needed = math.ceil(widest_code + 2 * CELL_PADDING + 1)
-    return float(min(max(BASE_WIDTHS["档号"], needed), CODE_COLUMN_MAX))
+    if needed <= CODE_COLUMN_MAX:
+        return CodeColumn(float(max(BASE_WIDTHS["档号"], needed)))
+    room = CODE_COLUMN_MAX - 2 * CELL_PADDING - 1
+    size = max(CODE_FONT_MIN, math.floor(FONT_SIZE * room / widest_code * 10) / 10)
+    return CodeColumn(float(CODE_COLUMN_MAX), size)
+
+
+def code_column_width(widest_code: float) -> float:
+    """The 档号 column's width (see :func:`code_column`)."""
+    return code_column(widest_code).width
 
 
 def column_widths(code_column: float) -> list[float]:
+    """Every column's width: the 档号 column's as given, 题名 takes what is left."""
     widths = {**BASE_WIDTHS, "档号": code_column}
     widths["题名"] = TABLE_WIDTH - sum(widths.values())
     return [widths[name] for name in CATALOGUE_COLUMNS]
@@ -116,7 +138,8 @@ def _paragraph_styles(font: str) -> dict[str, ParagraphStyle]:
 
 
 def heading_text(fonds: Fonds, heading: dict[str, str] | None) -> str:
-    """The heading line: 全宗名称, 全宗号 and the given 年度, 保管期限, 机构(问题)."""
+    """The heading line: 全宗名称, 全宗号 and the given 门类, 年度, 保管期限, 机构(问题) (names, not
+    codes: ``保管期限：永久``)."""
     heading = heading or {}
     unknown = set(heading) - set(HEADING_LABELS)
     if unknown:
@@ -131,20 +154,24 @@ def heading_text(fonds: Fonds, heading: dict[str, str] | None) -> str:
 class _Cells:
     """Makes the cells of catalogue lines. A text that fits its column on one line is a plain
     string (reportlab draws it as is); only longer ones become wrapping Paragraphs, which cost
-    ten times as much to lay out. Choice labels are looked up once per export, not per row."""
+    ten times as much to lay out. Coded values print as their names (密级 秘密), looked up once
+    per export, not per row. A 档号 prints in the code column's size (:func:`code_column`)."""
 
-    def __init__(self, style: ParagraphStyle, widths: list[float]) -> None:
+    def __init__(self, style: ParagraphStyle, widths: list[float], code_size: float = FONT_SIZE) -> None:
         self.style = style
         self.font = style.fontName
+        self.code_size = code_size
+        self.code_style = ParagraphStyle("code", parent=style, fontSize=code_size, leading=code_size + 2)
         self.room = {name: width - 2 * CELL_PADDING for name, width in zip(CATALOGUE_COLUMNS, widths, strict=True)}
-        self.classification = {value: str(label) for value, label in Item._meta.get_field("classification").choices}
+        self.names = RecordNames(Item)
 
     def text(self, column: str, value: str) -> str | Paragraph:
         if not value:
             return ""
-        if "\n" not in value and pdfmetrics.stringWidth(value, self.font, FONT_SIZE) <= self.room[column]:
+        size, style = (self.code_size, self.code_style) if column == "档号" else (FONT_SIZE, self.style)
+        if "\n" not in value and pdfmetrics.stringWidth(value, self.font, size) <= self.room[column]:
             return value
-        return Paragraph(escape(value), self.style)
+        return Paragraph(escape(value), style)
 
     def row(self, index: int, item: Item) -> list[Any]:
         """One line of the catalogue. A withdrawn number shows its 序号 and 档号 and is marked
@@ -162,13 +189,15 @@ class _Cells:
             self.text("责任者", item.responsible),
             self.text("题名", item.title),
             item.display_date,
-            self.classification.get(item.classification, "") if item.classification else "",
+            self.names.of(item, "classification") if item.classification else "",
             "" if item.page_count is None else str(item.page_count),
             self.text("备注", note),
         ]
 
 
-def _table(rows: list[list[Any]], withdrawn: list[int], widths: list[float], font: str) -> LongTable:
+def _table(
+    rows: list[list[Any]], withdrawn: list[int], widths: list[float], font: str, code_size: float = FONT_SIZE
+) -> LongTable:
     # LongTable only measures the rows that fit on the current page when splitting, which keeps
     # a book of thousands of rows linear instead of quadratic.
     table = LongTable(rows, colWidths=widths, repeatRows=1)
@@ -181,6 +210,9 @@ def _table(rows: list[list[Any]], withdrawn: list[int], widths: list[float], fon
         ("ALIGN", (5, 0), (7, -1), "CENTER"),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
     ]
+    if code_size != FONT_SIZE:
+        code = CATALOGUE_COLUMNS.index("档号")
+        style += [("FONTSIZE", (code, 1), (code, -1), code_size), ("LEADING", (code, 1), (code, -1), code_size + 2)]
     style += [("TEXTCOLOR", (0, row), (-1, row), colors.HexColor("#666666")) for row in withdrawn]
     table.setStyle(TableStyle(style))
     return table
@@ -195,7 +227,7 @@ def _book(
     book_label: str,
     first_index: int,
     first_page: int,
-    widths: list[float],
+    code: CodeColumn,
 ) -> int:
     """Write one 册 to ``path``; its pages are numbered from ``first_page``. Returns its page count."""
     font = cjk_font_name()
@@ -203,7 +235,8 @@ def _book(
     header = [Paragraph(name, styles["header"]) for name in CATALOGUE_COLUMNS]
     rows: list[list[Any]] = [header]
     withdrawn = []
-    cells = _Cells(styles["cell"], widths)
+    widths = column_widths(code.width)
+    cells = _Cells(styles["cell"], widths, code.font_size)
     for offset, item in enumerate(items):
         rows.append(cells.row(first_index + offset, item))
         if item.status == RecordStatus.WITHDRAWN:
@@ -233,7 +266,7 @@ def _book(
         Spacer(0, 4 * mm),
         Paragraph(heading + (HEADING_GAP + escape(book_label) if book_label else ""), styles["heading"]),
         Spacer(0, 3 * mm),
-        _table(rows, withdrawn, widths, font),
+        _table(rows, withdrawn, widths, font, code.font_size),
     ]
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return pages[0]
@@ -266,7 +299,7 @@ def write_catalogue(
     """
     items_per_book = items_per_book or ITEMS_PER_BOOK
     text = heading_text(fonds, heading)
-    widths = column_widths(code_column_width(widest_code))
+    code = code_column(widest_code)
     books = max(1, math.ceil(total / items_per_book))
     paths: list[Path] = []
     index, page = 1, 1
@@ -274,13 +307,13 @@ def write_catalogue(
         path = directory / book_name(number)
         label = BOOK_LABEL.format(book=number, books=max(books, number)) if books > 1 else ""
         page += _book(
-            path, chunk, fonds=fonds, heading=text, book_label=label, first_index=index, first_page=page, widths=widths
+            path, chunk, fonds=fonds, heading=text, book_label=label, first_index=index, first_page=page, code=code
         )
         index += len(chunk)
         paths.append(path)
         progress(index - 1)
     if not paths:  # an empty catalogue is still a page with its heading and column headings
         path = directory / book_name(1)
-        _book(path, [], fonds=fonds, heading=text, book_label="", first_index=1, first_page=1, widths=widths)
+        _book(path, [], fonds=fonds, heading=text, book_label="", first_index=1, first_page=1, code=code)
         paths.append(path)
     return paths

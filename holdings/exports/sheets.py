@@ -1,7 +1,8 @@
 """Exports of item catalogues as spreadsheets (XLSX, CSV), written row by row to a file.
 
 The columns are those the spreadsheet import reads (:data:`SHEET_COLUMNS`), so an export imports
-back, followed by the record's status (:data:`STATUS_COLUMN`): a withdrawn number or a destroyed
+back — coded values written as their names (门类 文书, 保管期限 定期30年), which the import reads
+as it reads codes — followed by the record's status (:data:`STATUS_COLUMN`): a withdrawn number or a destroyed
 record must not read as an ordinary entry.
 
 Cells that a spreadsheet program would run as a formula are neutralised with a leading
@@ -18,7 +19,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from ..models import Item
+from ..models import Item, RecordNames
 
 # The spreadsheet columns are those the spreadsheet import reads, so an export imports back.
 SHEET_TITLE = "归档文件目录"
@@ -61,26 +62,22 @@ def safe_cell(value: CellValue) -> CellValue:
     return value
 
 
-def _labels(field: str) -> dict[str, str]:
-    return {value: str(label) for value, label in Item._meta.get_field(field).choices}
-
-
 class _Rows:
-    """Items as the export's columns: codes for category and retention, labels for the rest
-    (the choice labels translated once per export: per row they cost more than the row)."""
+    """Items as the export's columns, each coded value as its name (门类 文书, 保管期限 定期30年,
+    密级 秘密 …: :class:`~holdings.models.RecordNames`, labels translated once per export). The
+    import reads these names back as it reads codes, and the 档号 carries the codes."""
 
     def __init__(self) -> None:
-        self.classification = _labels("classification")
-        self.open_status = _labels("open_status")
-        self.status = _labels("status")
+        self.names = RecordNames(Item)
 
     def __call__(self, item: Item) -> list[CellValue]:
+        names = self.names
         return [
             item.reference_code or "",
             item.fonds.code,
-            item.category.code,
+            names.of(item, "category"),
             item.year,
-            item.retention.code,
+            names.of(item, "retention"),
             item.org_code,
             item.number,
             item.doc_number,
@@ -88,11 +85,11 @@ class _Rows:
             item.title,
             item.display_date,
             item.page_count,
-            self.classification.get(item.classification, "") if item.classification else "",
-            self.open_status.get(item.open_status, item.open_status),
+            names.of(item, "classification") if item.classification else "",
+            names.of(item, "open_status"),
             item.note,
             item.original_code,
-            self.status.get(item.status, item.status),
+            names.of(item, "status"),
         ]
 
 

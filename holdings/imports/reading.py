@@ -287,9 +287,24 @@ def _csv_rows(raw: IO[bytes], encoding: str, head: bytes) -> Iterator[tuple[int,
                 )
             yield line, cells
     except csv.Error as exc:
-        raise Refused(_("Row %(row)s cannot be read as CSV: %(error)s") % {"row": line + 1, "error": exc}) from exc
+        raise Refused(_csv_problem(exc, line + 1)) from exc
     finally:
         text.detach()  # the caller closes the file
+
+
+def _csv_problem(exc: csv.Error, row: int) -> str:
+    """What is wrong at ``row`` of a CSV file, in words an archivist can act on (the csv
+    module's own messages are English)."""
+    if "field limit" in str(exc):
+        return _(
+            'Row %(row)s has a cell longer than %(limit)s characters. Usually a double quote (") is not '
+            "closed, so the rows after it run into one cell: check the quotes in and after that row, "
+            "or save the file as .xlsx and import that."
+        ) % {"row": row, "limit": csv.field_size_limit()}
+    return _(
+        "Row %(row)s cannot be read as CSV (its quotes or separators are out of place). Open the file in "
+        "a spreadsheet program, save it again as “CSV UTF-8” or .xlsx, and import that."
+    ) % {"row": row}
 
 
 def _header_key(text: Any) -> str:

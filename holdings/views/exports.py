@@ -59,7 +59,7 @@ def item_export(request: HttpRequest, fmt: str) -> HttpResponse:
         "fmt": fmt,
         "params": params,
         "fonds": fonds,
-        "filters": exports.filter_labels(params["filters"]),
+        "filters": exports.filter_labels(params["filters"], user=request.user),
         "query": request.GET.urlencode(),
         "jobs": _recent(request),
     }
@@ -115,16 +115,16 @@ def export_requeue(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def export_download(request: HttpRequest, pk: int) -> FileResponse:
-    """The finished file, named for what it is (RFC 5987 for the Chinese name). Audited."""
+    """The finished file, named for what it is (RFC 5987 ``filename*`` for the Chinese name,
+    an ASCII ``filename`` besides). A PDF opens in the browser to print; the others download.
+    Audited."""
     job = _job(request, pk)
     if job.status != ExportStatus.DONE or not job.file:
         raise Http404
     audit_record(action="holdings.export_download", obj=job, request=request, data={"file": job.file_name})
     extension = job.file_name.rsplit(".", 1)[-1]
     response = FileResponse(
-        job.file.open("rb"),
-        as_attachment=extension != "pdf",
-        filename=job.file_name,
-        content_type=exports.CONTENT_TYPES.get(extension, "application/octet-stream"),
+        job.file.open("rb"), content_type=exports.CONTENT_TYPES.get(extension, "application/octet-stream")
     )
+    response["Content-Disposition"] = exports.content_disposition(job.file_name, attachment=extension != "pdf")
     return no_store(response)

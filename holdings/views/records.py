@@ -13,15 +13,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from django.views.generic import DetailView, ListView
 
 from archives_site.audit import audit_record
+from archives_site.filters import MAX_ID
 from archives_site.scoping import Action, user_can
 from archives_site.viewmixins import ScopedViewMixin
 from villages.roles import HOLDINGS
 
-from .. import selectors, services
+from .. import ordering, selectors, services
 from ..forms import ItemForm, RenumberForm, VolumeForm
 from ..models import Fonds, Item, OpenStatus, Volume
 from .common import filtered, require_holdings
@@ -52,29 +54,62 @@ class FondsDetailView(ScopedViewMixin, DetailView):
         return context
 
 
+def _whole(request: HttpRequest, name: str, high: int) -> int | None:
+    """A positive whole number parameter up to ``high``; anything else counts as absent."""
+    raw = request.GET.get(name) or ""
+    return int(raw) if raw.isdigit() and 1 <= int(raw) <= high else None
+
+
 def _record_list(request: HttpRequest, model: type[Item] | type[Volume], template: str) -> HttpResponse:
-    """Items or volumes newest first, with filters, Chinese search (highlighted) and keyset pages."""
+    """Items or volumes in the order asked for (档号 inside a fonds or volume, else newest first),
+    with filters, Chinese search (highlighted), counts that say what they are, and pages."""
     require_holdings(request.user)
     qs, form = filtered(request, model)
     q = (request.GET.get("q") or "").strip()
-    try:
-        after = int(request.GET["after"]) if request.GET.get("after") else None
-    except ValueError:
-        after = None
-    records, page = selectors.record_search(qs, user=request.user, q=q, page_size=PAGE_SIZE, after_id=after)
+    allowed = ordering.orderings(model, user=request.user)
+    current = allowed.get(request.GET.get("ordering") or "") or ordering.default_ordering(model, request.GET)
+    position = ordering.Position(
+        after=_whole(request, "after", MAX_ID),
+        before=_whole(request, "before", MAX_ID),
+        start=(request.GET.get("start") or "").strip()[:100] or None,
+        number=_whole(request, "page", ordering.OFFSET_ROWS // PAGE_SIZE + 1),
+    )
+    page = ordering.record_page(
+        qs,
+        user=request.user,
+        q=q,
+        ordering=current,
+        position=position,
+        page_size=PAGE_SIZE,
+        # One fonds or volume is one place: read it whole, not unit by unit.
+        partition=not (request.GET.get("fonds") or request.GET.get("volume")),
+    )
     return render(
         request,
         template,
         {
             "form": form,
-            "items": records,
+            "items": ordering.records(model, page, user=request.user),
             "page": page,
             "q": q,
-            "next_after": records[-1].pk if page.has_more and records else None,
-            "is_first_page": after is None,
+            "ordering": page.ordering,
+            "sortable": set(allowed) if page.sorted_as_asked or not q else set(),
+            "default_ordering": ordering.default_ordering(model, request.GET).param,
+            "sortable_matches": ordering.SORTABLE_MATCHES,
+            "jump_label": _JUMP_LABELS.get(page.ordering.key.name) if page.ordering.key else None,
             "can_add": user_can(request.user, HOLDINGS, Action.ADD),
         },
     )
+
+
+# The jump of each order: where "跳到 …" positions the list.
+_JUMP_LABELS = {
+    "reference_code": gettext_lazy("Go to reference code"),
+    "year": gettext_lazy("Go to year"),
+    "date": gettext_lazy("Go to date"),
+    "start_date": gettext_lazy("Go to date"),
+    "title": gettext_lazy("Go to title"),
+}
 
 
 @login_required

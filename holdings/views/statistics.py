@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from .. import selectors
 from ..dates import validate_year, year_bounds
-from ..models import OpenStatus
+from ..models import Item, RecordNames
 from .common import require_holdings
 
 
@@ -32,11 +32,13 @@ def statistics(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("Choose a year from %(low)s to %(high)s.") % {"low": low, "high": high})
             year, status = timezone.localdate().year, 400
     stats = selectors.holdings_statistics(user=request.user)
-    open_labels = dict(OpenStatus.choices)
+    names = RecordNames(Item)
+    # Names, not codes (门类 文书, 保管期限 定期30年); retention periods in their configured order.
+    retention = sorted(stats["retention"], key=lambda r: names.retention_order(r["retention__code"]))
     charts = {
         "category": {
             "type": "bar",
-            "labels": [f"{r['category__code']} {r['category__name']}" for r in stats["category"]],
+            "labels": [r["category__name"] for r in stats["category"]],
             "values": [r["n"] for r in stats["category"]],
         },
         "year": {
@@ -46,12 +48,12 @@ def statistics(request: HttpRequest) -> HttpResponse:
         },
         "retention": {
             "type": "doughnut",
-            "labels": [r["retention__name"] for r in stats["retention"]],
-            "values": [r["n"] for r in stats["retention"]],
+            "labels": [r["retention__name"] for r in retention],
+            "values": [r["n"] for r in retention],
         },
         "open_status": {
             "type": "doughnut",
-            "labels": [str(open_labels.get(r["open_status"], r["open_status"])) for r in stats["open_status"]],
+            "labels": [names.label("open_status", r["open_status"]) for r in stats["open_status"]],
             "values": [r["n"] for r in stats["open_status"]],
         },
         "custodian": {

@@ -35,7 +35,7 @@ def test_a_file_with_errors_is_refused_with_each_bad_row_shown(
     assert job.status == ImportStatus.INVALID
     html = client.get(reverse("holdings:import-detail", args=[job.pk])).content.decode()
     table = html.split('data-testid="import-errors"', 1)[1]
-    assert "<td>3</td>" in table and "<td>4</td>" in table  # spreadsheet row numbers
+    assert '<td data-label="行号">3</td>' in table and '<td data-label="行号">4</td>' in table  # spreadsheet rows
     assert "永远" in table
     assert not Item.objects.exists()
     report = client.get(reverse("holdings:import-report", args=[job.pk]))

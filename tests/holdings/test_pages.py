@@ -88,12 +88,6 @@ def test_lookup_operator_has_no_holdings_pages(browser, world, lookup_operator):
     assert browser(lookup_operator).get(reverse("holdings:item-list")).status_code == 403
 
 
-def test_home_dashboard_shows_holdings_figures(browser, world, village_archivist):
-    ItemFactory(fonds=world.village_a1_fonds)
-    html = browser(village_archivist).get(reverse("home")).content.decode()
-    assert html.count('data-testid="dashboard-panel"') == 3
-
-
 def test_fonds_tree_counts_volumes_beside_items(browser, world, county_archivist):
     from holdings import services
     from tests.factories import category, retention

@@ -330,13 +330,17 @@ def test_nothing_is_filed_into_a_draft_volume(api, world, village_archivist):
     assert response.status_code == 400 and "volume" in response.json()["fields"]
 
 
-def test_a_hidden_volume_is_not_named_on_an_open_items_page(client, world, network):
+def test_a_hidden_volume_is_not_named_to_an_open_only_reader_of_an_open_item(api, client, world, network):
     external = _persona("gov_platform", Role.EXTERNAL_SYSTEM, network.county)
     volume = VolumeFactory(fonds=world.archive_fonds, open_status=OpenStatus.UNREVIEWED, title="未审查的征地卷")
     inside = ItemFactory(fonds=world.archive_fonds, volume=volume, open_status=OpenStatus.OPEN, title="已开放的通知")
-    client.login(username=external.username, password=PASSWORD)
-    page = client.get(f"/holdings/items/{inside.pk}/").content.decode()
-    assert "已开放的通知" in page and "征地卷" not in page
+    body = api(external).get(f"{ITEMS}{inside.pk}/").json()
+    assert body["title"] == "已开放的通知" and "征地卷" not in str(body)
+    assert api(external).get(f"/api/v1/volumes/{volume.pk}/").status_code == 404
+    # An external system has no web pages at all (a service account: API only).
+    assert not client.login(username=external.username, password=PASSWORD) or (
+        client.get(f"/holdings/items/{inside.pk}/").status_code != 200
+    )
 
 
 def test_an_archivist_cannot_make_a_village_the_creating_unit_of_an_archive_fonds(

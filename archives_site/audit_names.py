@@ -1,0 +1,182 @@
+"""The one registry of what the audit trail's codes mean to a person: action names, object types
+and the keys of an event's ``data``, each with its Chinese label (gettext).
+
+Every action that any module passes to :func:`archives_site.audit.audit_record` needs its label
+here; ``tests/archives_site/test_audit_page.py`` scans the source tree for emitted actions and
+fails on one that is missing, so the modules still to come (lookup, lifecycle, digitisation)
+add theirs when they start recording. An unknown code still renders (as the code itself).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+# Action code → label. Grouped by the part before the dot (the filter's option groups).
+ACTION_LABELS: dict[str, Promise] = {
+    # Signing in and API access (archives_site.auth_events, archives_site.tokens).
+    "auth.login": _("Logged in"),
+    "auth.logout": _("Logged out"),
+    "auth.login_failed": _("Failed login"),
+    "auth.login_failed_unknown": _("Failed logins with unknown usernames"),
+    "auth.login_refused": _("Login refused (service account)"),
+    "auth.token": _("API token issued"),
+    "auth.token_revoke": _("API token revoked"),
+    "auth.token_rotate": _("API token renewed"),
+    # People and roles (villages.services and the administration pages).
+    "account.create": _("Account created"),
+    "account.change": _("Account changed"),
+    "account.deactivate": _("Account deactivated"),
+    "account.activate": _("Account reactivated"),
+    "account.reactivate": _("Account reactivated"),
+    "account.password_reset": _("Password reset"),
+    "account.password_change": _("Password changed"),
+    "role.grant": _("Role granted"),
+    "role.revoke": _("Role revoked"),
+    # The unit network.
+    "unit.create": _("Unit created"),
+    "unit.change": _("Unit changed"),
+    "unit.deactivate": _("Unit deactivated"),
+    # Fonds, volumes, items.
+    "fonds.create": _("Fonds created"),
+    "fonds.change": _("Fonds changed"),
+    "fonds.custody": _("Fonds custodian changed"),
+    "volume.create": _("Volume catalogued"),
+    "volume.change": _("Volume changed"),
+    "volume.file": _("Volume filed"),
+    "item.create": _("Item catalogued"),
+    "item.change": _("Item changed"),
+    "item.file": _("Item filed"),
+    "item.renumber": _("Item renumbered"),
+    "record.view_restricted": _("Restricted record viewed"),
+    "holdings.import": _("Catalogue imported"),
+    "holdings.export": _("Catalogue exported"),
+    "holdings.export_download": _("Export downloaded"),
+    # The audit log itself.
+    "audit.export": _("Audit log exported"),
+}
+
+ACTION_GROUPS: dict[str, Promise] = {
+    "auth": _("Sign-in and API"),
+    "account": _("Accounts"),
+    "role": _("Roles"),
+    "unit": _("Units"),
+    "fonds": _("Fonds"),
+    "volume": _("Volumes"),
+    "item": _("Items"),
+    "record": _("Records"),
+    "holdings": _("Import and export"),
+    "audit": _("Audit log"),
+}
+
+# Object type (a model's ``app_label.model_name``) → label. A model not named here is labelled
+# by its own ``verbose_name``.
+OBJECT_TYPE_LABELS: dict[str, Promise] = {
+    "auth.user": _("User account"),
+    "villages.unit": _("Unit"),
+    "villages.roleassignment": _("Role assignment"),
+    "holdings.fonds": _("Fonds"),
+    "holdings.volume": _("Volume"),
+    "holdings.item": _("Item"),
+    "holdings.importjob": _("Import"),
+    "holdings.exportjob": _("Export"),
+    "archives_site.apitoken": _("API token"),
+}
+
+# The object types of the holdings (what an archivist's reach into the log covers).
+HOLDINGS_OBJECT_TYPES = frozenset(
+    {"holdings.fonds", "holdings.volume", "holdings.item", "holdings.importjob", "holdings.exportjob"}
+)
+
+# Keys of an event's ``data`` → label, where the key is not a field of the event's object type
+# (a field is labelled by its model's verbose name). ``(object type, key)`` entries win over
+# plain keys.
+DATA_LABELS: dict[str | tuple[str, str], Promise] = {
+    ("holdings.item", "code"): _("Reference code"),
+    ("holdings.volume", "code"): _("Reference code"),
+    ("holdings.fonds", "code"): _("Fonds number"),
+    ("villages.unit", "code"): _("Unit code"),
+    "code": _("Code"),
+    "user": _("User"),
+    "username": _("Username"),
+    "role": _("Role"),
+    "unit": _("Unit"),
+    "before": _("Before"),
+    "after": _("After"),
+    "format": _("Format"),
+    "filters": _("Filters"),
+    "q": _("Search terms"),
+    "rows": _("Rows"),
+    "withheld": _("Rows withheld"),
+    "file": _("File"),
+    "job": _("Job"),
+    "classes": _("Number classes"),
+    "renumbered": _("Renumbered"),
+    "token": _("Token"),
+    "new_token": _("New token"),
+    "unknown_usernames": _("Unknown usernames"),
+    "old_code": _("Old reference code"),
+    "new_code": _("New reference code"),
+    "from": _("From"),
+    "to": _("To"),
+    "n": _("Count"),
+}
+
+
+def action_label(code: str) -> str:
+    """The action's name for a person; an unregistered code is shown as it is."""
+    label = ACTION_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+def action_group_label(group: str) -> str:
+    label = ACTION_GROUPS.get(group)
+    return str(label) if label is not None else group
+
+
+def object_type_label(code: str) -> str:
+    """The object type's name: the registry, else the model's verbose name, else the code."""
+    if not code:
+        return ""
+    label = OBJECT_TYPE_LABELS.get(code)
+    if label is not None:
+        return str(label)
+    model = object_model(code)
+    return str(model._meta.verbose_name) if model is not None else code
+
+
+def object_model(code: str) -> type | None:
+    """The model an object type names, or None (an app or model that no longer exists)."""
+    try:
+        return apps.get_model(code)
+    except (LookupError, ValueError):
+        return None
+
+
+def data_label(object_type: str, key: str) -> str:
+    """The label of a ``data`` key of an event on ``object_type``."""
+    label = DATA_LABELS.get((object_type, key))
+    if label is not None:
+        return str(label)
+    model = object_model(object_type) if object_type else None
+    if model is not None:
+        with contextlib.suppress(FieldDoesNotExist):
+            return str(model._meta.get_field(key).verbose_name)
+    label = DATA_LABELS.get(key)
+    return str(label) if label is not None else key
+
+
+def action_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The registered actions grouped for a select box: [(group label, [(code, label)…])…]."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for code in ACTION_LABELS:
+        groups.setdefault(code.split(".", 1)[0], []).append((code, action_label(code)))
+    return [(action_group_label(group), options) for group, options in groups.items()]
+
+
+def object_type_choices() -> list[tuple[str, str]]:
+    return [(code, str(label)) for code, label in OBJECT_TYPE_LABELS.items()]
