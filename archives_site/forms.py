@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,3 +49,14 @@ class LoginForm(AuthenticationForm):
                 ),
                 code="service_account",
             )
+
+
+def add_service_errors(form: forms.BaseForm, exc: ValidationError | PermissionDenied) -> None:
+    """A service's refusal as errors on the form, by field where the service named one."""
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    elif isinstance(exc, ValidationError):
+        form.add_error(None, exc.messages)
+    else:
+        form.add_error(None, str(exc) or _("You may not do this."))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,19 +18,40 @@ from villages.models import Unit
 from . import codes, services
 from .models import Category, Fonds, Item, OpenStatus, RecordStatus, RetentionPeriod, Volume
 
-TOPICS = [
-    "村务公开",
-    "土地承包经营权确权登记",
-    "森林防火",
-    "垃圾分类",
-    "美丽乡村建设",
-    "农村人居环境整治",
-    "防汛防台",
-    "村规民约修订",
-    "村集体经济发展",
-    "困难群众救助",
-    "征兵",
-    "安全生产大检查",
+# Topics and the years they belong to (a 1985 file on 垃圾分类 would read false to an archivist).
+TOPICS: list[tuple[str, int, int]] = [
+    ("村务公开", 1998, 2030),
+    ("土地承包经营权确权登记", 2013, 2030),
+    ("森林防火", 1980, 2030),
+    ("垃圾分类", 2018, 2030),
+    ("美丽乡村建设", 2013, 2030),
+    ("农村人居环境整治", 2018, 2030),
+    ("防汛防台", 1990, 2030),
+    ("村规民约修订", 1998, 2030),
+    ("村集体经济发展", 2000, 2030),
+    ("困难群众救助", 1995, 2030),
+    ("征兵", 1980, 2030),
+    ("安全生产大检查", 1990, 2030),
+    ("家庭联产承包责任制", 1980, 1989),
+    ("计划生育", 1980, 2015),
+    ("乡镇企业", 1984, 2000),
+    ("爱国卫生运动", 1980, 1995),
+    ("植树造林", 1980, 2000),
+    ("民兵整组", 1980, 2000),
+    ("第三次全国人口普查", 1982, 1983),
+    ("土地详查", 1984, 1996),
+    ("普及法律常识", 1986, 1995),
+]
+# The documents a volume of one topic holds, in the order a year's work produces them.
+VOLUME_ITEM_TITLES = [
+    "关于印发{year}年{topic}工作方案的通知",
+    "关于成立{topic}工作领导小组的通知",
+    "关于开展{topic}专项检查的通知",
+    "{place}{topic}工作会议纪要",
+    "关于{topic}工作进展情况的报告",
+    "关于{topic}工作中有关问题的请示",
+    "关于{topic}工作的情况通报",
+    "{place}{year}年{topic}工作总结",
 ]
 PROJECTS = ["村道硬化工程", "文化礼堂建设", "饮用水改造工程", "危旧房改造", "农田水利设施修缮", "老年活动中心建设"]
 PEOPLE = ["张伟", "王芳", "李秀英", "陈镕", "周珺", "孙堃", "刘建国", "朱国强", "黄丽华", "吴〇生", "郑海燕", "杨国栋"]
@@ -63,13 +85,19 @@ PHOTO_TITLES = ["{place}{topic}活动照片（{year}年）", "{place}{project}�
 RETENTION_WEIGHTS = {"Y": 3, "D30": 4, "D10": 3}
 
 
+def topics_of(year: int) -> list[str]:
+    """The topics that belong to ``year``."""
+    return [topic for topic, first, last in TOPICS if first <= year <= last]
+
+
 def _titles(rng: random.Random, place: str, year: int, templates: list[str]) -> Iterator[str]:
+    topics = topics_of(year)
     while True:
         yield rng.choice(templates).format(
             next_year=year + 1,
             place=place,
             year=year,
-            topic=rng.choice(TOPICS),
+            topic=rng.choice(topics),
             project=rng.choice(PROJECTS),
             person=rng.choice(PEOPLE),
             n=rng.randint(1, 6),
@@ -109,7 +137,7 @@ def seed_holdings(*, seed: int = 2026) -> dict[str, int]:
             name=name or f"{creator.name}民委员会",
             creating_unit=creator,
             custodian_unit=keeper,
-            start_year=years.start,
+            start_year=min(years.start, VOLUME_YEARS.start) if code in VOLUME_FONDS else years.start,
             end_year=years.stop - 1,
         )
         if code in VOLUME_FONDS and not Volume.objects.filter(fonds=fonds).exists():
@@ -127,11 +155,16 @@ VOLUME_YEARS = range(1980, 1990)
 
 
 def _volumes(rng: random.Random, fonds: Fonds, category: Category, periods: dict[str, RetentionPeriod]) -> None:
-    """A few volumes a year, each with its 卷内文件, filed through the services (numbers, codes)."""
+    """A few volumes a year, each on one topic and holding that topic's documents (卷内文件) in
+    date order; the volume's 起止日期 are its first and last document's. Filed through the
+    services (numbers, codes)."""
     for year in VOLUME_YEARS:
-        titles = _titles(rng, fonds.name, year, GOV_TITLES)
-        for retention_code in ("Y", "D30", "D10"):
-            topic = rng.choice(TOPICS)
+        topics = rng.sample(topics_of(year), 3)
+        for retention_code, topic in zip(("Y", "D30", "D10"), topics, strict=True):
+            count = rng.randint(3, 6)
+            titles = sorted(rng.sample(range(len(VOLUME_ITEM_TITLES)), count))  # a year's work, in order
+            days = sorted(rng.sample(range(1, 365), count))
+            dates = [(date(year, 1, 1) + timedelta(days=day - 1)).strftime("%Y%m%d") for day in days]
             volume = services.volume_create(
                 actor=SYSTEM,
                 fonds=fonds,
@@ -141,12 +174,12 @@ def _volumes(rng: random.Random, fonds: Fonds, category: Category, periods: dict
                 org_code="BGS",
                 title=f"{fonds.name}{year}年{topic}工作文件材料",
                 responsible=fonds.name,
-                start_date=f"{year}0{rng.randint(1, 4)}{rng.randint(10, 28)}",
-                end_date=f"{year}1{rng.randint(0, 2)}{rng.randint(10, 28)}",
+                start_date=dates[0],
+                end_date=dates[-1],
                 open_status=OpenStatus.OPEN,
-                box=f"{year - 1979:04d}",
+                box=f"{year - VOLUME_YEARS.start + 1:04d}",
             )
-            for _ in range(rng.randint(3, 6)):
+            for index, when in zip(titles, dates, strict=True):
                 services.item_create(
                     actor=SYSTEM,
                     fonds=fonds,
@@ -155,12 +188,32 @@ def _volumes(rng: random.Random, fonds: Fonds, category: Category, periods: dict
                     retention=periods[retention_code],
                     org_code="BGS",
                     volume=volume,
-                    title=next(titles),
+                    title=VOLUME_ITEM_TITLES[index].format(place=fonds.name, year=year, topic=topic),
                     responsible=fonds.name,
-                    date=f"{year}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}",
+                    date=when,
                     page_count=rng.randint(1, 12),
                     open_status=OpenStatus.OPEN,
                 )
+
+
+# 发文字号 prefixes of the district offices (青溪区: 青); townships write e.g. 青石镇政, villages 文昌村委.
+DOC_ISSUERS = {"J001": "青区委办", "J002": "青政办", "J003": "青发改", "J004": "青财"}
+
+
+def _issuer(fonds: Fonds, creator: Unit) -> str:
+    """Who numbers the fonds' documents: 青政办, 青石镇政, 城关街道办, 文昌村委."""
+    if fonds.code in DOC_ISSUERS:
+        return DOC_ISSUERS[fonds.code]
+    name = creator.name
+    if creator.is_village:
+        return f"{name[:-1]}村委" if name.endswith("村") else f"{name}居委"
+    return f"{name}办" if name.endswith("街道") else f"{name}政"
+
+
+def _doc_number(issuer: str, year: int, series: dict[int, int]) -> str:
+    """The next 发文字号 of an issuer's yearly series, e.g. 青政办〔1995〕12号."""
+    series[year] += 1
+    return f"{issuer}〔{year}〕{series[year]}号"
 
 
 def _bulk_items(rng, fonds, creator, category, periods, orgs, count, years, templates=None) -> None:
@@ -168,6 +221,8 @@ def _bulk_items(rng, fonds, creator, category, periods, orgs, count, years, temp
     templates = templates or (TITLES if creator.is_village else GOV_TITLES)
     template = codes.template_for(fonds, category.pk)
     numbers: dict[tuple, int] = defaultdict(int)
+    doc_numbers: dict[int, int] = defaultdict(int)
+    issuer = _issuer(fonds, creator)
     now = timezone.now()
     batch: list[Item] = []
     per_year = max(1, count // len(years))
@@ -187,9 +242,7 @@ def _bulk_items(rng, fonds, creator, category, periods, orgs, count, years, temp
                 number=numbers[key],
                 title=next(titles),
                 responsible=fonds.name,
-                doc_number=f"{place[:2]}{'政' if org else '委'}〔{year}〕{numbers[key]}号"
-                if rng.random() < 0.6
-                else "",
+                doc_number=_doc_number(issuer, year, doc_numbers) if rng.random() < 0.6 else "",
                 date=f"{year}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}",
                 page_count=rng.randint(1, 30),
                 open_status=OpenStatus.OPEN if year <= 2000 else OpenStatus.UNREVIEWED,

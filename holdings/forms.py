@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from archives_site.forms import BootstrapFormMixin
-from archives_site.scoping import Action
+from archives_site.scoping import Action, user_scope
 from villages.models import Unit
+from villages.roles import HOLDINGS
 
 from . import services
 from .dates import parse_catalogue_date
@@ -204,3 +205,31 @@ class RenumberForm(BootstrapFormMixin, forms.Form):
     retention = forms.ModelChoiceField(label=_("Retention"), queryset=RetentionPeriod.objects.filter(is_legacy=False))
     org_code = forms.CharField(label=_("Organisation/subject code"), max_length=16, required=False)
     reason = forms.CharField(label=_("Reason (kept in the audit trail)"), max_length=500)
+
+
+class FondsForm(BootstrapFormMixin, forms.ModelForm):
+    """Register a fonds or edit one. The units offered are those whose records the user keeps
+    (write reach on holdings); the service checks them again, and the number once records are filed."""
+
+    class Meta:
+        model = Fonds
+        fields = ["code", "name", "creating_unit", "custodian_unit", "start_year", "end_year", "history"]
+        widgets = {"history": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        action = Action.CHANGE if self.instance.pk else Action.ADD
+        scope = user_scope(user, HOLDINGS, action)
+        units = Unit.objects.filter(is_active=True) if scope.everything else Unit.objects.filter(pk__in=scope.unit_ids)
+        for name in ("creating_unit", "custodian_unit"):
+            self.fields[name].queryset = units.order_by("path")
+        if self.instance.pk and services.fonds_has_filed_records(self.instance):
+            self.fields["code"].disabled = True
+            self.fields["code"].help_text = _(
+                "The fonds has filed records: its number is part of their codes and stays."
+            )
+
+    def service_fields(self) -> dict[str, Any]:
+        """What the service is asked to write: on an edit, only what changed."""
+        names = self.changed_data if self.instance.pk else list(self.cleaned_data)
+        return {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}

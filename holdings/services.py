@@ -188,6 +188,14 @@ def _require_creating_unit(actor: Any, unit_id: int | None, action: Action) -> N
     require_reach(actor, HOLDINGS, action, unit_id, _("The creating unit must be a unit whose records you keep."))
 
 
+def fonds_has_filed_records(fonds: Fonds) -> bool:
+    """Whether a record of the fonds has a number: the fonds number is then part of its code."""
+    return (
+        Item.objects.filter(fonds=fonds, number__isnull=False).exists()
+        or Volume.objects.filter(fonds=fonds, number__isnull=False).exists()
+    )
+
+
 @transaction.atomic
 def fonds_update(*, fonds: Fonds, actor: Any, request: HttpRequest | None = None, **fields: Any) -> Fonds:
     """Change a fonds. A new creating or custodian unit is carried to all its volumes and items
@@ -196,14 +204,7 @@ def fonds_update(*, fonds: Fonds, actor: Any, request: HttpRequest | None = None
     _require_write(actor, Action.CHANGE, fonds.custodian_unit_id)
     before = scope_columns(fonds)
     changed = {name: value for name, value in fields.items() if name in FONDS_FIELDS}
-    if (
-        "code" in changed
-        and changed["code"] != fonds.code
-        and (
-            Item.objects.filter(fonds=fonds, number__isnull=False).exists()
-            or Volume.objects.filter(fonds=fonds, number__isnull=False).exists()
-        )
-    ):
+    if "code" in changed and changed["code"] != fonds.code and fonds_has_filed_records(fonds):
         raise ValidationError({"code": _("The fonds has filed records: its number is part of their codes and stays.")})
     changes = {
         name: [str(getattr(fonds, name)), str(value)]

@@ -6,7 +6,9 @@ app_name = "holdings"
 
 urlpatterns = [
     path("fonds/", views.FondsListView.as_view(), name="fonds-list"),
+    path("fonds/new/", views.fonds_create, name="fonds-create"),
     path("fonds/<int:pk>/", views.FondsDetailView.as_view(), name="fonds-detail"),
+    path("fonds/<int:pk>/edit/", views.fonds_update, name="fonds-update"),
     path("volumes/", views.volume_list, name="volume-list"),
     path("volumes/new/", views.volume_create, name="volume-create"),
     path("volumes/<int:pk>/", views.VolumeDetailView.as_view(), name="volume-detail"),

@@ -1,3 +1,7 @@
+import re
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from holdings.models import Fonds, Item, Volume
@@ -5,7 +9,7 @@ from villages.demo import DEMO_LOGINS
 from villages.models import RoleAssignment, Unit, UnitKind
 
 
-def test_seed_demo_builds_the_demo_county_once(db, capsys):
+def test_seed_demo_builds_the_demo_county_once(db, capsys, api):
     call_command("seed_demo", force=True)
     out = capsys.readouterr().out
     counts = {kind: Unit.objects.filter(kind=kind).count() for kind in UnitKind.values}
@@ -24,7 +28,32 @@ def test_seed_demo_builds_the_demo_county_once(db, capsys):
     first = Volume.objects.order_by("id").first()
     assert list(first.items.order_by("number").values_list("number", flat=True))[:3] == [1, 2, 3]
 
+    for volume in Volume.objects.prefetch_related("items"):  # volumes hold what their titles say
+        topic = volume.title.split("年", 1)[1].removesuffix("工作文件材料")
+        for item in volume.items.all():
+            assert topic in item.title, (volume.title, item.title)
+            assert volume.start_date <= item.date <= volume.end_date, (volume.reference_code, item.date)
+    fonds = Volume.objects.first().fonds
+    assert fonds.start_year <= Volume.objects.filter(fonds=fonds).order_by("year").first().year
+
+    _readme_examples_find_something(api)
+
     call_command("seed_demo", force=True, quiet_logins=True)
     assert Unit.objects.count() == sum(counts.values())
     assert Item.objects.count() == items
     assert Volume.objects.count() == volumes
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _readme_examples_find_something(api):
+    """The README's search examples find something in the demo."""
+    section = README.read_text(encoding="utf-8").split("### Things to try in the demo", 1)[1].split("\n#", 1)[0]
+    examples = re.findall(r"^- `([^`]+)`", section, re.M)
+    assert len(examples) >= 4
+    archivist = api(get_user_model().objects.get(username="archivist"))
+    for term in examples:
+        found = archivist.get("/api/v1/items/", {"q": term}).json()["count"]
+        found += archivist.get("/api/v1/volumes/", {"q": term}).json()["count"]
+        assert found > 0, f"the README's example {term!r} finds nothing in the demo"

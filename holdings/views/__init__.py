@@ -1,11 +1,10 @@
-"""Staff pages of the holdings, one module per area: records (fonds, volumes, items, their
+"""Staff pages of the holdings, one module per area: fonds, records (volumes, items, their
 forms), exports, statistics and imports. ``holdings.urls`` names them all from here."""
 
 from .exports import export_detail, export_download, export_list, export_requeue, item_export
+from .fonds import FondsDetailView, FondsListView, fonds_create, fonds_update
 from .imports import import_commit, import_detail, import_new, import_report, import_requeue
 from .records import (
-    FondsDetailView,
-    FondsListView,
     ItemDetailView,
     VolumeDetailView,
     item_create,
@@ -27,6 +26,8 @@ __all__ = [
     "export_download",
     "export_list",
     "export_requeue",
+    "fonds_create",
+    "fonds_update",
     "import_commit",
     "import_detail",
     "import_new",

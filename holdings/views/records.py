@@ -1,4 +1,4 @@
-"""Fonds, volumes and items: lists with search, record pages, the filing form, renumbering."""
+"""Volumes and items: lists with search, record pages, the filing form, renumbering."""
 
 from __future__ import annotations
 
@@ -15,43 +15,21 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
-from django.views.generic import DetailView, ListView
+from django.views.generic import DetailView
 
 from archives_site.audit import audit_record
 from archives_site.filters import MAX_ID
+from archives_site.forms import add_service_errors
 from archives_site.scoping import Action, user_can
 from archives_site.viewmixins import ScopedViewMixin
 from villages.roles import HOLDINGS
 
 from .. import ordering, selectors, services
 from ..forms import ItemForm, RenumberForm, VolumeForm
-from ..models import Fonds, Item, OpenStatus, Volume
+from ..models import Item, OpenStatus, Volume
 from .common import filtered, require_holdings
 
 PAGE_SIZE = 50
-
-
-class FondsListView(ScopedViewMixin, ListView):
-    model = Fonds
-    template_name = "holdings/fonds_list.html"
-    paginate_by = 100
-
-    def get_queryset(self) -> Any:
-        qs = super().get_queryset().select_related("creating_unit", "custodian_unit").order_by("code")
-        q = (self.request.GET.get("q") or "").strip()
-        return qs.filter(name__icontains=q) | qs.filter(code__icontains=q) if q else qs
-
-
-class FondsDetailView(ScopedViewMixin, DetailView):
-    model = Fonds
-    template_name = "holdings/fonds_detail.html"
-    context_object_name = "fonds"
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["tree"] = selectors.fonds_tree(user=self.request.user, fonds=self.object)
-        context["total"] = sum(node["n"] for node in context["tree"])
-        return context
 
 
 def _whole(request: HttpRequest, name: str, high: int) -> int | None:
@@ -206,11 +184,7 @@ def _save_record(
             return create(actor=request.user, request=request, **form.cleaned_data)
         return services.record_update(record=record, actor=request.user, request=request, **data)
     except ValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, exc)
+        add_service_errors(form, exc)
     return None
 
 

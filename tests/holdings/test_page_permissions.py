@@ -48,7 +48,7 @@ class TestVolumePages(HtmlPermissionSuite):
 
 class TestFondsPages(HtmlPermissionSuite):
     @pytest.fixture
-    def case(self, world, township_officer, lookup_operator):
+    def case(self, world, network, township_officer, lookup_operator):
         return PageCase(
             list_url="/holdings/fonds/",
             detail_url=lambda fonds: f"/holdings/fonds/{fonds.pk}/",
@@ -57,6 +57,12 @@ class TestFondsPages(HtmlPermissionSuite):
             out_of_scope=world.village_b1_fonds,
             no_role_user=lookup_operator,
             list_marker=lambda fonds: fonds.name,
+            edit_url=lambda fonds: f"/holdings/fonds/{fonds.pk}/edit/",
+            edit_payload={"code": "C999", "name": "改过的全宗名称"},
+            # Village A1's records transferred to the archive (移交进馆): the township reads, the archive edits.
+            readable_not_writable=FondsFactory(
+                code="C190", name="青石村移交进馆", creating_unit=network.village_a1, custodian_unit=network.archive
+            ),
         )
 
 

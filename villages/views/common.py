@@ -1,12 +1,11 @@
-"""What the administration pages share: one-time forms, service refusals shown on forms, the
-safe way back."""
+"""What the administration pages share: one-time forms, service refusals as messages, the safe
+way back. (Refusals shown on a form: ``archives_site.forms.add_service_errors``.)"""
 
 from __future__ import annotations
 
 import secrets
 from typing import Any
 
-from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -33,17 +32,6 @@ def spend_nonce(request: HttpRequest) -> bool:
         return False
     request.session[NONCE_SESSION_KEY] = [n for n in kept if n != nonce]
     return True
-
-
-def add_service_errors(form: forms.BaseForm, exc: ValidationError | PermissionDenied) -> None:
-    """A service's refusal as errors on the form, by field where the service named one."""
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    elif isinstance(exc, ValidationError):
-        form.add_error(None, exc.messages)
-    else:
-        form.add_error(None, str(exc) or _("You may not do this."))
 
 
 def error_text(exc: ValidationError | PermissionDenied) -> str:

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 
+from archives_site.forms import add_service_errors
 from archives_site.scoping import Action, user_can
 from archives_site.viewmixins import ScopedViewMixin
 
@@ -20,7 +21,7 @@ from .. import selectors, services
 from ..forms import GrantForm, UnitForm
 from ..models import RoleAssignment, Unit, UnitKind
 from ..roles import ROLE_ASSIGNMENT, UNIT, Role
-from .common import add_service_errors, positive_int
+from .common import positive_int
 
 
 class UnitListView(ScopedViewMixin, ListView):
