@@ -1,8 +1,9 @@
-"""Language selection, JSON errors on the API and NUL characters refused.
+"""Session renewal, language selection, JSON errors on the API and NUL characters refused.
 
 Language selection: the UI is Chinese unless the user chose English; the API follows
 ``Accept-Language`` so other systems get errors in the language they ask for."""
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -16,6 +17,31 @@ from archives_site.api.errors import error_body
 from archives_site.errors import bad_request_page
 
 API_PREFIX = "/api/"
+
+
+class SessionRenewalMiddleware:
+    """A session in use stays alive: its expiry (``SESSION_COOKIE_AGE``, the idle limit) is
+    renewed, but written at most once per ``SESSION_RENEW_SECONDS``, not on every request.
+
+    Goes right after ``SessionMiddleware``, which saves the session (and sends its cookie with the
+    new expiry) when this marks it modified. Requests without a session cookie (the API with a
+    token) never load or write a session.
+    """
+
+    STAMP = "_renewed_at"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or settings.SESSION_COOKIE_NAME not in request.COOKIES or session.is_empty():
+            return response
+        now = int(time.time())
+        if session.modified or now - session.get(self.STAMP, 0) >= settings.SESSION_RENEW_SECONDS:
+            session[self.STAMP] = now  # modified: SessionMiddleware saves it with a fresh expiry
+        return response
 
 
 class LanguageMiddleware:

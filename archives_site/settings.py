@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "archives_site.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "archives_site.middleware.SessionRenewalMiddleware",
     "archives_site.middleware.LanguageMiddleware",
     "archives_site.middleware.ApiErrorMiddleware",
     "archives_site.errors.FriendlyErrorsMiddleware",  # trial mode: the site's error pages, not Django's
@@ -205,10 +206,14 @@ LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=1
 
 # API tokens (archives_site.tokens) expire this long after they are issued.
 API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=720)
-# A session ends after this many minutes without a request (every request renews it).
+# A session ends after this many minutes without a request. A request renews it
+# (archives_site.middleware.SessionRenewalMiddleware), writing the session at most once per
+# SESSION_RENEW_SECONDS: the idle limit is then between SESSION_IDLE_MINUTES minus that and
+# SESSION_IDLE_MINUTES, never longer. (SESSION_SAVE_EVERY_REQUEST wrote and committed the
+# session row on every page.)
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_RENEW_SECONDS = 60
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)

@@ -60,20 +60,24 @@ def user_unit_scope(*, user: Any, resource: str, action: Action) -> UnitScope:
     if everything:
         scope = EVERYTHING
     elif paths[False] or paths[True] or ancestor_ids:
-        full = _subtree_ids(paths[False]) | ancestor_ids
-        scope = UnitScope(unit_ids=frozenset(full), open_only_ids=frozenset(_subtree_ids(paths[True]) - full))
+        full = _subtree_ids(paths[False], cache) | ancestor_ids
+        scope = UnitScope(unit_ids=frozenset(full), open_only_ids=frozenset(_subtree_ids(paths[True], cache) - full))
     else:
         scope = NOTHING
     cache[key] = scope
     return scope
 
 
-def _subtree_ids(paths: set[str]) -> set[int]:
-    """Ids of the active units at or below any of ``paths`` (one query)."""
+def _subtree_ids(paths: set[str], cache: dict[Any, Any]) -> set[int]:
+    """Ids of the active units at or below any of ``paths`` (one query per set of paths and
+    request: the reaches of several resources are mostly the same subtrees)."""
     if not paths:
         return set()
-    condition = reduce(or_, (Q(path__startswith=p) for p in paths))
-    return set(Unit.objects.filter(condition, is_active=True).values_list("id", flat=True))
+    key = ("subtree", frozenset(paths))
+    if key not in cache:
+        condition = reduce(or_, (Q(path__startswith=p) for p in paths))
+        cache[key] = frozenset(Unit.objects.filter(condition, is_active=True).values_list("id", flat=True))
+    return set(cache[key])
 
 
 def user_roles(*, user: Any) -> list[RoleAssignment]:

@@ -113,6 +113,21 @@ def test_session_ends_after_the_idle_timeout(client, bob, settings):
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
+def test_a_session_in_use_is_renewed_at_most_once_a_minute(client, bob, settings):
+    from django.contrib.sessions.models import Session
+
+    client.post(reverse("login"), {"username": "village_archivist", "password": PASSWORD})
+    assert client.get(reverse("home")).status_code == 200
+    # Within the renewal interval a page writes nothing (no UPDATE and COMMIT per request)...
+    Session.objects.update(expire_date=timezone.now() + timedelta(minutes=10))
+    assert client.get(reverse("home")).status_code == 200
+    assert Session.objects.get().expire_date - timezone.now() < timedelta(minutes=11)
+    # ...after it, the next request renews the session for the whole idle time.
+    settings.SESSION_RENEW_SECONDS = 0
+    assert client.get(reverse("home")).status_code == 200
+    assert Session.objects.get().expire_date - timezone.now() > timedelta(minutes=29)
+
+
 def test_an_administrator_revokes_tokens_in_the_admin(api, bob, admin_client):
     key = _issue(api)
     token = ApiToken.objects.get(user=bob)
