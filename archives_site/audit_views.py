@@ -26,7 +26,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from .audit import (
@@ -433,7 +433,7 @@ EXPORT_COLUMNS = (
     gettext_lazy("Person"),
     gettext_lazy("Action"),
     gettext_lazy("Object type"),
-    gettext_lazy("Object"),
+    pgettext_lazy("audit log column", "Object"),
     gettext_lazy("Unit"),
     gettext_lazy("IP address"),
     gettext_lazy("Reason"),

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from archives_site.scoping import ScopedQuerySet, ScopePolicy
 
@@ -169,7 +170,7 @@ class RoleAssignment(models.Model):
 class AccountKind(models.TextChoices):
     """Whether an account is a person's or another system's (DESIGN §4, issue 8 item 8)."""
 
-    PERSON = "person", _("Person")
+    PERSON = "person", pgettext_lazy("account kind", "Person")
     SERVICE = "service", _("Service account")
 
 
