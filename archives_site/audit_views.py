@@ -181,7 +181,7 @@ def filtered_events(user: Any, data: dict[str, Any]) -> QuerySet[AuditEvent]:
     zone = timezone.get_current_timezone()
     if data.get("date_from"):
         qs = qs.filter(at__gte=dt.datetime.combine(data["date_from"], dt.time.min, tzinfo=zone))
-    if data.get("date_to"):
+    if data.get("date_to") and data["date_to"] < dt.date.max:  # the last day there is: no bound
         qs = qs.filter(at__lt=dt.datetime.combine(data["date_to"] + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
     return qs
 

@@ -221,6 +221,10 @@ class FondsForm(BootstrapFormMixin, forms.ModelForm):
         action = Action.CHANGE if self.instance.pk else Action.ADD
         scope = user_scope(user, HOLDINGS, action)
         units = Unit.objects.filter(is_active=True) if scope.everything else Unit.objects.filter(pk__in=scope.unit_ids)
+        if self.instance.pk:  # the units it has now stay choices (the service checks a change)
+            units = units | Unit.objects.filter(
+                pk__in=[self.instance.creating_unit_id, self.instance.custodian_unit_id]
+            )
         for name in ("creating_unit", "custodian_unit"):
             self.fields[name].queryset = units.order_by("path")
         if self.instance.pk and services.fonds_has_filed_records(self.instance):

@@ -157,7 +157,9 @@ class UnitForm(BootstrapFormMixin, forms.ModelForm):
             self.fields["kind"].choices = [(value, label) for value, label in UnitKind.choices if value in kinds]
         if self.instance.pk:
             # Any unit may be a parent of another (as the kinds allow), except itself and below.
-            self.fields["parent"].queryset = self.fields["parent"].queryset.exclude(path__startswith=self.instance.path)
+            # The parent it has now stays a choice (only the county administrator moves a unit).
+            parents = parents | Unit.objects.filter(pk=self.instance.parent_id)
+            self.fields["parent"].queryset = parents.exclude(path__startswith=self.instance.path)
             if self.instance.parent_id is None:
                 del self.fields["parent"]
         else:

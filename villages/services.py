@@ -81,6 +81,8 @@ def unit_update(*, unit: Unit, actor: Any, request: HttpRequest | None = None, *
         require_reach(
             actor, UNIT, Action.CHANGE, new_parent.pk, _("You cannot move a unit under a unit outside your reach.")
         )
+    if fields.get("is_active") is False and unit.is_active and not _other_county_admins(outside_path=unit.path):
+        raise ValidationError({"is_active": _last_county_admin_message()})
     changes = {}
     for name, value in fields.items():
         if name in UNIT_EDITABLE_FIELDS and getattr(unit, name) != value:
@@ -97,7 +99,8 @@ def unit_update(*, unit: Unit, actor: Any, request: HttpRequest | None = None, *
             depth=F("depth") + depth_shift,
         )
     if changes:
-        audit_record(action="unit.change", actor=actor, obj=unit, request=request, data=changes)
+        action = "unit.deactivate" if changes.get("is_active") == "False" else "unit.change"
+        audit_record(action=action, actor=actor, obj=unit, request=request, data=changes)
     return unit
 
 
@@ -164,6 +167,8 @@ def role_assignment_create(
     gets staff roles — and a person's account a service role — from the county administrator only.
     """
     require_reach(actor, ROLE_ASSIGNMENT, Action.ADD, unit.pk, _("You cannot grant roles on this unit."))
+    if actor is not SYSTEM and getattr(actor, "pk", None) == user.pk:
+        raise PermissionDenied(_("Nobody grants roles to themselves: ask another administrator."))
     if role not in _grantable_here(actor, unit):
         raise PermissionDenied(
             _("You may not grant the role “%(role)s” on %(unit)s.") % {"role": Role(role).label, "unit": unit.name}
@@ -233,12 +238,18 @@ def _last_county_admin_message() -> str:
     )
 
 
-def _other_county_admins(*, excluding_user: int | None = None, excluding_assignment: int | None = None) -> bool:
-    """Whether an active account other than the one excluded holds the county administrator's
-    role on an active unit. The rows are locked, so two administrators removing each other at
-    the same moment cannot both succeed."""
+def _other_county_admins(
+    *, excluding_user: int | None = None, excluding_assignment: int | None = None, outside_path: str = ""
+) -> bool:
+    """Whether an active person's account other than the one excluded holds the county
+    administrator's role on an active unit (outside the subtree at ``outside_path``, when given).
+    The rows are locked, so two administrators removing each other at the same moment cannot
+    both succeed."""
     rows = RoleAssignment.objects.select_for_update(of=("self",)).filter(role=Role.COUNTY_ADMIN)
-    holders = list(rows.filter(user__is_active=True, unit__is_active=True).values_list("pk", "user_id"))
+    rows = rows.filter(user__is_active=True, unit__is_active=True).exclude(user__account__kind=AccountKind.SERVICE)
+    if outside_path:
+        rows = rows.exclude(unit__path__startswith=outside_path)
+    holders = list(rows.values_list("pk", "user_id"))
     return any(pk != excluding_assignment and user_id != excluding_user for pk, user_id in holders)
 
 
@@ -375,6 +386,20 @@ def user_update(*, actor: Any, user: Any, request: HttpRequest | None = None, **
     changes = {name: [str(before[name]), str(value)] for name, value in wanted.items() if before[name] != value}
     if ("kind" in changes or "is_superuser" in changes) and not county:
         raise PermissionDenied(_("Only the county administrator changes an account's kind or superuser flag."))
+    if "kind" in changes and user.pk == getattr(actor, "pk", None):
+        raise ValidationError({"kind": _("You cannot change the kind of your own account.")})
+    if (
+        "kind" in changes
+        and wanted["kind"] == AccountKind.SERVICE
+        and RoleAssignment.objects.filter(user=user, role=Role.COUNTY_ADMIN).exists()
+    ):
+        raise ValidationError(
+            {
+                "kind": _(
+                    "A county administrator works on the website: revoke that role before making this a service account."
+                )
+            }
+        )
     kind = wanted.get("kind", account.kind)
     superuser = wanted.get("is_superuser", user.is_superuser)
     if kind not in AccountKind.values:

@@ -1,0 +1,100 @@
+"""Guards of the administration pages found by an adversarial pass: nobody grants themselves a
+role, the installation always keeps a county administrator who can log in, odd dates are no 500,
+and the forms can save the units a record or unit already has."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+
+from holdings.models import Fonds
+from tests.factories import PASSWORD, FondsFactory
+from villages import services
+from villages.models import Account, AccountKind, RoleAssignment
+from villages.roles import Role
+
+
+@pytest.fixture
+def login(client):
+    def as_user(user):
+        client.logout()
+        assert client.login(username=user.username, password=PASSWORD)
+        return client
+
+    return as_user
+
+
+def test_nobody_grants_a_role_to_themselves(network, township_officer):
+    with pytest.raises(PermissionDenied):
+        services.role_assignment_create(
+            actor=township_officer, user=township_officer, role=Role.LOOKUP_OPERATOR, unit=network.township_a
+        )
+    assert RoleAssignment.objects.filter(user=township_officer).count() == 1
+
+
+def test_a_county_administrator_cannot_become_a_service_account(network, county_admin):
+    second = services.user_create(
+        actor=county_admin, username="ca2", full_name="第二管理员", role=Role.COUNTY_ADMIN, unit=network.county
+    )[0]
+    with pytest.raises(ValidationError):  # not their own account…
+        services.user_update(actor=second, user=second, kind=AccountKind.SERVICE)
+    with pytest.raises(ValidationError):  # …nor another county administrator's
+        services.user_update(actor=second, user=county_admin, kind=AccountKind.SERVICE)
+    assert not Account.objects.filter(kind=AccountKind.SERVICE).exists()
+
+
+def test_the_unit_holding_the_last_county_administrator_stays_active(login, network, county_admin):
+    response = login(county_admin).post(
+        reverse("villages:unit-update", args=[network.county.pk]),
+        {"code": network.county.code, "name": network.county.name, "kind": network.county.kind},  # is_active unticked
+    )
+    assert response.status_code == 200 and 'data-testid="form-errors"' in response.content.decode()
+    network.county.refresh_from_db()
+    assert network.county.is_active
+
+
+def test_a_deactivated_unit_is_logged_as_deactivated(network, county_admin):
+    from archives_site.models import AuditEvent
+
+    services.unit_update(unit=network.village_b1, actor=county_admin, is_active=False)
+    assert AuditEvent.objects.filter(action="unit.deactivate", object_id=str(network.village_b1.pk)).exists()
+
+
+@pytest.mark.parametrize("url", ["audit-list", "audit-export"])
+def test_the_last_day_there_is_as_an_end_date_is_no_error(login, county_admin, url):
+    args = ["csv"] if url == "audit-export" else []
+    response = login(county_admin).get(reverse(url, args=args), {"date_to": "9999-12-31"})
+    assert response.status_code == 200
+
+
+def test_the_keeper_edits_a_fonds_whose_creating_unit_it_does_not_keep(login, network, county_archivist):
+    fonds = FondsFactory(code="J005", name="区民政局", creating_unit=network.department, custodian_unit=network.archive)
+    response = login(county_archivist).post(
+        reverse("holdings:fonds-update", args=[fonds.pk]),
+        {
+            "code": "J005",
+            "name": "青溪区民政局",
+            "creating_unit": network.department.pk,
+            "custodian_unit": network.archive.pk,
+        },
+    )
+    assert response.status_code == 302
+    assert Fonds.objects.get(pk=fonds.pk).name == "青溪区民政局"
+
+
+def test_a_township_officer_saves_their_own_township(login, network, township_officer):
+    township = network.township_a
+    response = login(township_officer).post(
+        reverse("villages:unit-update", args=[township.pk]),
+        {
+            "parent": network.county.pk,
+            "code": township.code,
+            "name": "青石镇人民政府",
+            "kind": township.kind,
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    township.refresh_from_db()
+    assert township.name == "青石镇人民政府" and township.parent == network.county
