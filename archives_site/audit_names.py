@@ -31,7 +31,6 @@ ACTION_LABELS: dict[str, Promise] = {
     "account.create": _("Account created"),
     "account.change": _("Account changed"),
     "account.deactivate": _("Account deactivated"),
-    "account.activate": _("Account reactivated"),
     "account.reactivate": _("Account reactivated"),
     "account.password_reset": _("Password reset"),
     "account.password_change": _("Password changed"),

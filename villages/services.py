@@ -98,9 +98,10 @@ def unit_update(*, unit: Unit, actor: Any, request: HttpRequest | None = None, *
             path=Func(F("path"), Value(old_path), Value(unit.path), function="REPLACE"),
             depth=F("depth") + depth_shift,
         )
-    if changes:
-        action = "unit.deactivate" if changes.get("is_active") == "False" else "unit.change"
-        audit_record(action=action, actor=actor, obj=unit, request=request, data=changes)
+    if changes.get("is_active") == "False":
+        audit_record(action="unit.deactivate", actor=actor, obj=unit, request=request, data=changes)
+    elif changes:
+        audit_record(action="unit.change", actor=actor, obj=unit, request=request, data=changes)
     return unit
 
 
