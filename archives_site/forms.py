@@ -25,6 +25,15 @@ class BootstrapFormMixin:
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
 
+class ServiceFieldsMixin:
+    """For a ModelForm whose save goes through a service: the fields to pass it."""
+
+    def service_fields(self) -> dict[str, Any]:
+        """What the service is asked to write: on an edit, only what changed."""
+        names = self.changed_data if self.instance.pk else list(self.cleaned_data)  # type: ignore[attr-defined]
+        return {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}  # type: ignore[attr-defined]
+
+
 class LoginForm(AuthenticationForm):
     """The web login. A service account (another system's) is refused with a message that says
     why — after its password was checked, so the message reveals nothing to a guesser."""

@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from archives_site.forms import BootstrapFormMixin
+from archives_site.forms import BootstrapFormMixin, ServiceFieldsMixin
 from archives_site.scoping import Action, user_scope
 from villages.models import Unit
 from villages.roles import HOLDINGS
@@ -207,7 +207,7 @@ class RenumberForm(BootstrapFormMixin, forms.Form):
     reason = forms.CharField(label=_("Reason (kept in the audit trail)"), max_length=500)
 
 
-class FondsForm(BootstrapFormMixin, forms.ModelForm):
+class FondsForm(BootstrapFormMixin, ServiceFieldsMixin, forms.ModelForm):
     """Register a fonds or edit one. The units offered are those whose records the user keeps
     (write reach on holdings); the service checks them again, and the number once records are filed."""
 
@@ -232,8 +232,3 @@ class FondsForm(BootstrapFormMixin, forms.ModelForm):
             self.fields["code"].help_text = _(
                 "The fonds has filed records: its number is part of their codes and stays."
             )
-
-    def service_fields(self) -> dict[str, Any]:
-        """What the service is asked to write: on an edit, only what changed."""
-        names = self.changed_data if self.instance.pk else list(self.cleaned_data)
-        return {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}

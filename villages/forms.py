@@ -9,7 +9,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from archives_site.forms import BootstrapFormMixin
+from archives_site.forms import BootstrapFormMixin, ServiceFieldsMixin
 from archives_site.scoping import Action
 
 from . import selectors
@@ -133,7 +133,7 @@ class GrantForm(BootstrapFormMixin, forms.Form):
         self.fields["role"].choices = _role_choices(roles)
 
 
-class UnitForm(BootstrapFormMixin, forms.ModelForm):
+class UnitForm(BootstrapFormMixin, ServiceFieldsMixin, forms.ModelForm):
     """Create a unit under a parent, or edit one. A kind change and a move are the county
     administrator's (the service refuses others; the refusal shows on the form)."""
 
@@ -164,8 +164,3 @@ class UnitForm(BootstrapFormMixin, forms.ModelForm):
                 del self.fields["parent"]
         else:
             del self.fields["is_active"]
-
-    def service_fields(self) -> dict[str, Any]:
-        """What the service is asked to write: on an edit, only what changed."""
-        names = self.changed_data if self.instance.pk else list(self.cleaned_data)
-        return {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}
