@@ -125,14 +125,37 @@ def audit_record(
     return event
 
 
+def audit_value(value: Any) -> Any:
+    """A field's value as the trail keeps it: JSON's own types as they are (a page then shows
+    是/否 and — rather than "False" and "None"), a related object by its name, anything else
+    (a date, a choice code) as text, cut at 200 characters."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)[:200]
+
+
+def field_changes(current: Any, wanted: dict[str, Any]) -> dict[str, list[Any]]:
+    """What an edit changes, field → [before, after], for the values of ``wanted`` that differ
+    from ``current`` (a mapping, or an object read by attribute)."""
+    read = current.get if isinstance(current, dict) else (lambda name: getattr(current, name))
+    return {
+        name: [audit_value(read(name)), audit_value(value)] for name, value in wanted.items() if read(name) != value
+    }
+
+
 def unit_of(obj: models.Model | None) -> int | None:
     """The unit an event on ``obj`` is about: a unit itself; a record, fonds or import by its
     custodian (who answers for it when the event happens); anything with a ``unit`` (a role
-    assignment) by that. None when it cannot be told (a user account, an export of a list)."""
+    assignment) by that; a user account by the narrowest unit covering its roles. None when it
+    cannot be told (an account without roles, an export of a list)."""
     if obj is None:
         return None
     if obj._meta.label_lower == "villages.unit":
         return obj.pk
+    if obj._meta.label == settings.AUTH_USER_MODEL:
+        from villages.selectors import account_home_unit_id
+
+        return account_home_unit_id(user=obj)
     for attribute in ("custodian_unit_id", "unit_id"):
         value = getattr(obj, attribute, None)
         if isinstance(value, int):
@@ -273,6 +296,7 @@ class AuditReach:
     unit_ids: frozenset[int] = frozenset()
     holdings_everything: bool = False
     holdings_unit_ids: frozenset[int] = frozenset()
+    actor_id: int | None = None  # a reader also reads what they did themselves
 
     def __bool__(self) -> bool:
         return self.everything or bool(self.unit_ids) or self.holdings_everything or bool(self.holdings_unit_ids)
@@ -284,6 +308,8 @@ class AuditReach:
         if self.everything:
             return models.Q()
         condition = models.Q(pk__in=[])
+        if self.actor_id is not None:
+            condition |= models.Q(actor_id=self.actor_id)
         if self.unit_ids:
             condition |= models.Q(unit_id__in=sorted(self.unit_ids))
         if self.holdings_everything:
@@ -300,8 +326,8 @@ def audit_reach(user: Any) -> AuditReach:
 
     The events of the units a user may administer (``unit`` change reach: all of them for the
     county administrator, the township for its officer), plus, for archivists, the events on the
-    holdings they may read. Village archivists, lookup operators, inspectors and external
-    systems read none of it.
+    holdings they may read, and what they did themselves. Village archivists, lookup operators,
+    inspectors and external systems read none of it.
     """
     from villages.roles import HOLDINGS, UNIT, Role
     from villages.selectors import user_role_values
@@ -318,7 +344,10 @@ def audit_reach(user: Any) -> AuditReach:
         holdings = user_scope(user, HOLDINGS, Action.VIEW)
         holdings_everything, holdings_ids = holdings.everything, holdings.unit_ids
     return AuditReach(
-        unit_ids=administered.unit_ids, holdings_everything=holdings_everything, holdings_unit_ids=holdings_ids
+        unit_ids=administered.unit_ids,
+        holdings_everything=holdings_everything,
+        holdings_unit_ids=holdings_ids,
+        actor_id=user.pk,
     )
 
 

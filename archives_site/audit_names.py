@@ -10,6 +10,7 @@ add theirs when they start recording. An unknown code still renders (as the code
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
@@ -40,6 +41,18 @@ ACTION_LABELS: dict[str, Promise] = {
     "unit.create": _("Unit created"),
     "unit.change": _("Unit changed"),
     "unit.deactivate": _("Unit deactivated"),
+    # The county's reference template and the villages' filing catalogues (villages.catalogues).
+    "template.create": _("Template version started"),
+    "template.change": _("Template version changed"),
+    "template.entry_add": _("Template entry added"),
+    "template.entry_change": _("Template entry changed"),
+    "template.entry_delete": _("Template entry removed"),
+    "template.publish": _("Template version published"),
+    "catalogue.create": _("Filing catalogue created"),
+    "catalogue.adopt": _("Template changes adopted"),
+    "catalogue.entry_applicable": _("Catalogue entry applicability changed"),
+    "catalogue.entry_add": _("Local catalogue entry added"),
+    "catalogue.entry_change": _("Local catalogue entry changed"),
     # Fonds, volumes, items.
     "fonds.create": _("Fonds created"),
     "fonds.change": _("Fonds changed"),
@@ -64,6 +77,8 @@ ACTION_GROUPS: dict[str, Promise] = {
     "account": _("Accounts"),
     "role": _("Roles"),
     "unit": _("Units"),
+    "template": _("Reference template"),
+    "catalogue": _("Filing catalogues"),
     "fonds": _("Fonds"),
     "volume": _("Volumes"),
     "item": _("Items"),
@@ -78,6 +93,8 @@ OBJECT_TYPE_LABELS: dict[str, Promise] = {
     "auth.user": _("User account"),
     "villages.unit": _("Unit"),
     "villages.roleassignment": _("Role assignment"),
+    "villages.cataloguetemplate": _("Reference template"),
+    "villages.villagecatalogue": _("Filing catalogue"),
     "holdings.fonds": _("Fonds"),
     "holdings.volume": _("Volume"),
     "holdings.item": _("Item"),
@@ -99,6 +116,7 @@ DATA_LABELS: dict[str | tuple[str, str], Promise] = {
     ("holdings.volume", "code"): _("Reference code"),
     ("holdings.fonds", "code"): _("Fonds number"),
     ("villages.unit", "code"): _("Unit code"),
+    ("auth.user", "kind"): _("Account kind"),
     "code": _("Code"),
     "user": _("User"),
     "username": _("Username"),
@@ -123,6 +141,33 @@ DATA_LABELS: dict[str | tuple[str, str], Promise] = {
     "from": _("From"),
     "to": _("To"),
     "n": _("Count"),
+    "full_name": _("Full name"),
+    "contact": _("Contact"),
+    "note": _("Note"),
+    "password_chosen": _("Password set by the administrator"),
+    "issued_by_admin": _("Issued by an administrator"),
+    "reason": _("Reason"),
+    "session": _("Session ended"),
+    "version": _("Version"),
+    "source": _("Started from"),
+    "entry": _("Entry"),
+    "added": _("Added"),
+    "changed": _("Changed"),
+    "removed": _("Removed"),
+    "applicable": _("Applicable"),
+}
+
+# Keys whose stored codes are the choices of a model field other than the event object's own:
+# ``(object type, key)`` or a plain key → ``app_label.model.field``.
+VALUE_CHOICES: dict[str | tuple[str, str], str] = {
+    ("auth.user", "kind"): "villages.account.kind",
+    "role": "villages.roleassignment.role",
+}
+
+# Codes stored as values of a key that is no model field: ``(key, code)`` → label.
+VALUE_LABELS: dict[tuple[str, str], Promise] = {
+    ("reason", "service_account"): _("A service account (API only) tried the website"),
+    ("source", "default"): _("The default template shipped with the system"),
 }
 
 
@@ -167,6 +212,29 @@ def data_label(object_type: str, key: str) -> str:
             return str(model._meta.get_field(key).verbose_name)
     label = DATA_LABELS.get(key)
     return str(label) if label is not None else key
+
+
+def value_label(object_type: str, key: str, value: Any) -> str:
+    """A stored value as a person reads it: a code by its name (保管期限, 密级, a role, an
+    account kind…), 是/否 for a flag, else the value as text."""
+    text = str(value)
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    label = VALUE_LABELS.get((key, text))
+    if label is not None:
+        return str(label)
+    source = VALUE_CHOICES.get((object_type, key)) or VALUE_CHOICES.get(key)
+    if source is not None:
+        model_code, field_name = source.rsplit(".", 1)
+        model = object_model(model_code)
+    else:
+        model, field_name = (object_model(object_type) if object_type else None), key
+    if model is not None:
+        with contextlib.suppress(FieldDoesNotExist):
+            choices = model._meta.get_field(field_name).flatchoices
+            if choices:
+                return str({str(k): v for k, v in choices}.get(text, text))
+    return text
 
 
 def action_choices() -> list[tuple[str, list[tuple[str, str]]]]:

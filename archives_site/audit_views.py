@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -47,7 +47,9 @@ from .audit_names import (
     object_model,
     object_type_choices,
     object_type_label,
+    value_label,
 )
+from .forms import BootstrapFormMixin
 from .models import AuditEvent
 from .scoping import Action
 
@@ -85,7 +87,7 @@ class BoundedUnitField(forms.ModelChoiceField):
         return super().to_python(text)
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(BootstrapFormMixin, forms.Form):
     """The audit page's filters. Every one narrows what the reader may read already."""
 
     person = forms.CharField(
@@ -118,9 +120,6 @@ class AuditFilterForm(forms.Form):
         self.fields["object_type"].choices = [("", all_label), *object_type_choices()]
         self.fields["unit"].queryset = Unit.objects.restrict(user, Action.VIEW).filter(is_active=True).order_by("path")
         self.fields["unit"].empty_label = all_label
-        for bound in self.fields.values():
-            css = "form-select" if isinstance(bound.widget, forms.Select) else "form-control"
-            bound.widget.attrs.setdefault("class", css)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -239,15 +238,26 @@ class _Presenter:
         self.unit_names = self._unit_names(events)
 
     @staticmethod
-    def _unit_names(events: list[AuditEvent]) -> dict[int, str]:
+    def _unit_names(events: list[AuditEvent]) -> dict[int | str, str]:
         from villages.models import Unit
 
         ids: set[int] = set()
+        codes: set[str] = set()
         for event in events:
             for key, value in _walk(event.data):
                 if key.endswith("unit_id") and isinstance(value, int):
                     ids.add(value)
-        return dict(Unit.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+                elif key == "unit" and isinstance(value, str):  # a role event names its unit by code
+                    codes.add(value)
+        names: dict[int | str, str] = {}
+        if ids:
+            names.update(Unit.objects.filter(pk__in=ids).values_list("pk", "name"))
+        if codes:
+            names.update(
+                (code, f"{name}（{code}）")
+                for code, name in Unit.objects.filter(code__in=codes).values_list("code", "name")
+            )
+        return names
 
     def withheld(self, event: AuditEvent) -> bool:
         """Whether the event's record is restricted beyond the reader's right (or gone: fail closed)."""
@@ -311,9 +321,9 @@ class _Presenter:
             return "、".join(self.value_text(object_type, key, v) for v in value)
         if value is None:
             return ""
-        if key.endswith("unit_id") and isinstance(value, int):
+        if (key.endswith("unit_id") and isinstance(value, int)) or (key == "unit" and isinstance(value, str)):
             return self.unit_names.get(value, str(value))
-        return _choice_label(object_type, key, value)
+        return value_label(object_type, key, value)
 
 
 def _walk(data: Any, key: str = "") -> list[tuple[str, Any]]:
@@ -322,26 +332,6 @@ def _walk(data: Any, key: str = "") -> list[tuple[str, Any]]:
     if isinstance(data, list):
         return [pair for v in data for pair in _walk(v, key)]
     return [(key, data)]
-
-
-def _choice_label(object_type: str, key: str, value: Any) -> str:
-    """A stored code as its name (保管期限, 密级, 开放状态, a role…), else the value as text."""
-    text = str(value)
-    if key == "role":
-        from villages.roles import Role
-
-        return str(Role(text).label) if text in Role.values else text
-    model = object_model(object_type) if object_type else None
-    if model is not None:
-        try:
-            choices = model._meta.get_field(key).flatchoices
-        except Exception:
-            choices = None
-        if choices:
-            return str({str(k): v for k, v in choices}.get(text, text))
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    return text
 
 
 def _actor_display(event: AuditEvent) -> str:
@@ -483,7 +473,7 @@ def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
     require_audit_reader(request.user)
     if fmt not in ("csv", "xlsx"):
-        raise PermissionDenied
+        raise Http404
     form = AuditFilterForm(request.GET, user=request.user)
     back = f"{reverse('audit-list')}?{request.GET.urlencode()}"
     if not form.is_valid():

@@ -32,15 +32,22 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": _("Statistics"), "url": reverse("holdings:statistics"), "icon": "bar-chart"})
     if user_can(user, "holdings", Action.ADD):
         items.append({"label": _("Import"), "url": reverse("holdings:import-new"), "icon": "upload"})
+    # Administration: one "Manage" menu when there are several (the bar stays on one line).
+    manage = []
     if user_can(user, "unit", Action.VIEW):
-        items.append({"label": _("Unit network"), "url": reverse("villages:unit-list"), "icon": "diagram-3"})
+        manage.append({"label": _("Unit network"), "url": reverse("villages:unit-list"), "icon": "diagram-3"})
     if user_can(user, "role_assignment", Action.VIEW):
-        items.append({"label": _("Roles"), "url": reverse("villages:role-list"), "icon": "people"})
-    if audit_reach(user):
-        items.append({"label": _("Audit log"), "url": reverse("audit-list"), "icon": "journal-check"})
+        manage.append({"label": _("Roles"), "url": reverse("villages:role-list"), "icon": "people"})
     if user_can(user, "role_assignment", Action.ADD):
-        items.append({"label": _("People and accounts"), "url": reverse("villages:user-list"), "icon": "person-gear"})
+        manage.append({"label": _("People and accounts"), "url": reverse("villages:user-list"), "icon": "person-gear"})
+    if audit_reach(user):
+        manage.append({"label": _("Audit log"), "url": reverse("audit-list"), "icon": "journal-check"})
     if user.is_superuser:  # Django admin is the superusers' alone (archives_site.admin)
-        items.append({"label": _("Administration"), "url": reverse("admin:index"), "icon": "gear"})
+        manage.append({"label": _("Django administration"), "url": reverse("admin:index"), "icon": "gear"})
+    if len(manage) > 1:
+        active = any(request.path.startswith(entry["url"]) for entry in manage)
+        items.append({"label": _("Manage"), "icon": "sliders", "children": manage, "active": active})
+    else:
+        items.extend(manage)
     items.append({"label": _("API"), "url": reverse("api-docs"), "icon": "braces"})
     return {"nav_items": items, "my_roles": user_roles(user=user)}

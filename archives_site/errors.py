@@ -1,4 +1,4 @@
-"""Error pages (400, 403, 404, 500 and a refused CSRF check): Chinese, inside the site layout, saying
+"""Error pages (400, 403, 404, 405, 500 and a refused CSRF check): Chinese, inside the site layout, saying
 why and offering a way back — in production and in trial mode alike.
 
 Django answers with its technical pages (tracebacks, settings, URL lists) whenever ``DEBUG`` is on.
@@ -163,6 +163,20 @@ def page_not_found(request: HttpRequest, exception: BaseException | None = None)
     )
 
 
+def method_not_allowed(request: HttpRequest, allowed: str = "") -> HttpResponse:
+    """A link opened to an address that only takes a form (a button on a page), or the reverse."""
+    response = _page(
+        request,
+        405,
+        heading=_("This address is used by a button"),
+        reasons=[_("The address takes a form sent from its page and cannot be opened as a link.")],
+        advice=_("Go back and use the button on the page."),
+    )
+    if allowed:
+        response["Allow"] = allowed
+    return response
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: a form sent without a valid security token."""
     response = _page(
@@ -227,8 +241,9 @@ class FriendlyErrorsMiddleware:
     Django decides on them inside its exception handling (``DEBUG`` read there), so the page is
     swapped afterwards: a response carrying the technical pages' mark, or a 404 for an address
     that matched no page. Django has logged the error by then; the reference of a 500 is made in
-    :meth:`process_exception`, before that log line is written. In production (``DEBUG=0``) this
-    passes everything through: the handlers in ``archives_site.urls`` answer.
+    :meth:`process_exception`, before that log line is written. In production (``DEBUG=0``) the
+    handlers in ``archives_site.urls`` answer, and this only gives a 405 (a link opened to an
+    address that takes a form, which Django answers with an empty page) the site's page.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -236,7 +251,11 @@ class FriendlyErrorsMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if not settings.DEBUG or technical_pages_shown() or request.path.startswith(API_PREFIX):
+        api = request.path.startswith(API_PREFIX)
+        if response.status_code == 405 and not api and not getattr(response, "error_page", False):
+            # Django's require_POST answers with an empty page, in production too.
+            return method_not_allowed(request, response.get("Allow", ""))
+        if not settings.DEBUG or technical_pages_shown() or api:
             return response
         if response.status_code < 400 or getattr(response, "error_page", False):
             return response

@@ -7,9 +7,13 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
+INVALID_CHOICE = _("Choose one of the options in the list: the value sent is not one of them.")
+
 
 class BootstrapFormMixin:
-    """Give every widget the Bootstrap class for its kind (inputs, selects, checkboxes)."""
+    """Give every widget the Bootstrap class for its kind (inputs, selects, checkboxes), and
+    every choice field a refusal that does not echo the value sent (a crafted or stale value
+    would otherwise be shown back as a raw code: "township_officer 不在可用的选项中")."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
@@ -23,6 +27,8 @@ class BootstrapFormMixin:
             else:
                 css = "form-control"
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+            if "invalid_choice" in field.error_messages:
+                field.error_messages["invalid_choice"] = INVALID_CHOICE
 
 
 class ServiceFieldsMixin:

@@ -17,6 +17,8 @@ admin.site.site_title = settings.ADMIN_SITE_HEADER
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers and bookmarks ask for /favicon.ico whatever the pages' <link rel="icon"> says.
+    path("favicon.ico", views.favicon),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

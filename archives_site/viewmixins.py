@@ -35,3 +35,15 @@ class ScopedViewMixin(LoginRequiredMixin):
         if action != Action.VIEW and not instance_in_scope(obj, self.request.user, action):
             raise PermissionDenied
         return obj
+
+    def paginate_queryset(self, queryset: Any, page_size: int) -> tuple[Any, Any, Any, bool]:
+        """A page number that is no number or past the end shows the nearest page (Django's
+        ``get_page``), not a 404: it comes from an edited or out-of-date address."""
+        paginator = self.get_paginator(  # type: ignore[attr-defined]
+            queryset,
+            page_size,
+            orphans=self.get_paginate_orphans(),  # type: ignore[attr-defined]
+            allow_empty_first_page=self.get_allow_empty(),  # type: ignore[attr-defined]
+        )
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))  # type: ignore[attr-defined]
+        return paginator, page, page.object_list, page.has_other_pages()

@@ -8,7 +8,8 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -56,3 +57,8 @@ class LoginView(auth_views.LoginView):
 def home(request: HttpRequest) -> HttpResponse:
     """The dashboard: each role's work, from the panels the apps contribute (archives_site.dashboard)."""
     return render(request, "home.html", {"panels": dashboard_panels(request)})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers and bookmarks ask for /favicon.ico whatever a page's ``<link rel="icon">`` says."""
+    return redirect(static("img/favicon.svg"), permanent=True)

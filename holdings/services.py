@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from archives_site.audit import audit_record
+from archives_site.audit import audit_record, field_changes
 from archives_site.scoping import SYSTEM, Action, require_reach
 from archives_site.search import build_search_text
 from villages.roles import HOLDINGS
@@ -119,19 +119,6 @@ def _refuse_read_only(record: Item | Volume) -> None:
         )
 
 
-def _changes(record: Item | Volume, fields: dict[str, Any]) -> dict[str, list[str]]:
-    """What an edit changes, field → [before, after] as text, for the audit trail."""
-    changed = {}
-    for name, value in fields.items():
-        current = getattr(record, name)
-        if current != value:
-            changed[name] = [
-                str(current if current is not None else "")[:200],
-                str(value if value is not None else "")[:200],
-            ]
-    return changed
-
-
 def _audit_record(action: str, record: Item | Volume, actor: Any, request: HttpRequest | None, **data: Any) -> None:
     kind = "item" if isinstance(record, Item) else "volume"
     audit_record(action=f"{kind}.{action}", actor=actor, obj=record, request=request, data=data)
@@ -206,11 +193,7 @@ def fonds_update(*, fonds: Fonds, actor: Any, request: HttpRequest | None = None
     changed = {name: value for name, value in fields.items() if name in FONDS_FIELDS}
     if "code" in changed and changed["code"] != fonds.code and fonds_has_filed_records(fonds):
         raise ValidationError({"code": _("The fonds has filed records: its number is part of their codes and stays.")})
-    changes = {
-        name: [str(getattr(fonds, name)), str(value)]
-        for name, value in changed.items()
-        if getattr(fonds, name) != value
-    }
+    changes = field_changes(fonds, changed)
     for name, value in changed.items():
         setattr(fonds, name, value)
     _require_write(actor, Action.CHANGE, fonds.custodian_unit_id)
@@ -304,7 +287,7 @@ def record_update(
     confirm_date = bool(fields.pop("confirm_date", False))
     allowed = ITEM_FIELDS if isinstance(record, Item) else VOLUME_FIELDS
     fields = {name: value for name, value in fields.items() if name in allowed}
-    changes = _changes(record, fields)
+    changes = field_changes(record, fields)
     for name, value in fields.items():
         if record.number is not None and name in CLASS_FIELDS and getattr(record, name) != value:
             raise ValidationError(

@@ -48,10 +48,15 @@ def test_administrator_creates_a_village_archivist_who_files_an_item_and_the_aud
     expect(page.get_by_role("heading", name="工作台")).to_be_visible()
     brand = page.locator(".navbar-brand")  # the bar is expanded at 1280 px: the site's name is not cut
     assert brand.evaluate("el => el.scrollWidth <= el.clientWidth")
+    # Every section on one line: administration is one "管理" menu, not five more links.
+    sections = page.locator("#mainnav > ul")
+    assert sections.evaluate("el => el.getBoundingClientRect().height") < 60
     assert_accessible(page, "home (county administrator)")
 
     # 人员与账号 → 新建账号, with a first role on the village.
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="人员与账号").click()
+    nav = page.get_by_role("navigation", name="主导航")
+    nav.get_by_role("button", name="管理").click()
+    nav.get_by_role("link", name="人员与账号").click()
     expect(page.get_by_role("heading", name="人员与账号")).to_be_visible()
     assert_accessible(page, "user list")
     expect(page.get_by_role("row").filter(has_text="county_admin")).to_contain_text("个人账号")
@@ -66,7 +71,7 @@ def test_administrator_creates_a_village_archivist_who_files_an_item_and_the_aud
     page.get_by_test_id("save").click()
 
     # The initial password is shown once.
-    expect(page.get_by_role("heading", name=re.compile("^创建账号"))).to_be_visible()
+    expect(page.get_by_role("heading", name="账号已创建")).to_be_visible()
     secret = page.get_by_test_id("secret").inner_text().strip()
     assert len(secret) >= 10
     assert_accessible(page, "account created (initial password)")
@@ -101,7 +106,8 @@ def test_administrator_creates_a_village_archivist_who_files_an_item_and_the_aud
 
     # The administrator reads it all in the audit log, in words.
     log_in(page, base, county_admin.username)
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="审计日志").click()
+    nav.get_by_role("button", name="管理").click()
+    nav.get_by_role("link", name="审计日志").click()
     expect(page.get_by_role("heading", name="审计日志", exact=True)).to_be_visible()
     actions = page.get_by_test_id("audit-action")
     for label in ("创建账号", "授予角色", "著录文件"):
@@ -112,6 +118,11 @@ def test_administrator_creates_a_village_archivist_who_files_an_item_and_the_aud
     text = events.inner_text()
     for code in ("account.create", "role.grant", "item.create", "item.file", "holdings.item", "auth.user"):
         assert code not in text
+    # Values in words too (in the folded details): the role, the account kind, the unit by name.
+    text = events.text_content()
+    for raw in ("village_archivist", "person", "password_chosen", "True", "False", "None"):
+        assert raw not in text, raw
+    assert "村档案员" in text and "个人账号" in text and "青石村（" in text
     assert_accessible(page, "audit log")
     page.screenshot(path=str(ARTIFACTS / "admin-audit-log.png"), full_page=True)
 

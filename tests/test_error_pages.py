@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
-from django.urls import path
+from django.urls import path, reverse
 
 from archives_site import urls as site_urls
 from tests.factories import FondsFactory, ItemFactory
@@ -187,3 +187,15 @@ def test_brand_and_title_show_the_installations_name(settings, county_archivist)
     assert "青溪区档案馆</a>" in body
     assert "· 青溪区档案馆</title>" in body
     assert "County archives" not in body
+
+
+def test_opening_a_buttons_address_as_a_link_is_a_chinese_405(mode, county_admin):
+    response = _client(county_admin).get(reverse("audit-verify"))
+    body = _assert_friendly(response, 405)
+    assert "此地址只能通过页面上的按钮使用" in body
+    assert response["Allow"] == "POST"
+
+
+def test_the_favicon_is_found(db):
+    response = Client().get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("img/favicon.svg")

@@ -138,6 +138,22 @@ def grantable_roles(*, user: Any) -> set[Role]:
 # --- accounts (issue 8: administration in the app; accounts that are not people) ------------
 
 
+def account_home_unit_id(*, user: Any) -> int | None:
+    """The narrowest unit covering every unit the account holds a role on (its village, its
+    township, or the county when its roles span townships); None without a role. The audit
+    trail files account events there, so the officer who administers the account reads them."""
+    paths = list(RoleAssignment.objects.filter(user_id=user.pk).values_list("unit__path", flat=True).distinct())
+    if not paths:
+        return None
+    parts = [path.strip("/").split("/") for path in paths]
+    common = []
+    for ids in zip(*parts, strict=False):
+        if len(set(ids)) != 1:
+            break
+        common.append(ids[0])
+    return int(common[-1]) if common else None
+
+
 def account_kind(*, user: Any) -> str:
     """The user's account kind (:class:`villages.models.AccountKind`); a user without an
     account row is a person."""

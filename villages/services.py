@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from archives_site.audit import audit_record
+from archives_site.audit import audit_record, field_changes
 from archives_site.scoping import SYSTEM, Action, forget_user_scope, require_reach, user_can, user_scope
 from archives_site.tokens import api_token_issue_by, api_token_revoke
 
@@ -83,11 +83,9 @@ def unit_update(*, unit: Unit, actor: Any, request: HttpRequest | None = None, *
         )
     if fields.get("is_active") is False and unit.is_active and not _other_county_admins(outside_path=unit.path):
         raise ValidationError({"is_active": _last_county_admin_message()})
-    changes = {}
-    for name, value in fields.items():
-        if name in UNIT_EDITABLE_FIELDS and getattr(unit, name) != value:
-            changes[name] = str(value)
-            setattr(unit, name, value)
+    changes = field_changes(unit, {name: value for name, value in fields.items() if name in UNIT_EDITABLE_FIELDS})
+    for name in changes:
+        setattr(unit, name, fields[name])
     unit.full_clean(exclude=["path", "depth"])
     if moving:
         _set_path(unit)
@@ -98,7 +96,7 @@ def unit_update(*, unit: Unit, actor: Any, request: HttpRequest | None = None, *
             path=Func(F("path"), Value(old_path), Value(unit.path), function="REPLACE"),
             depth=F("depth") + depth_shift,
         )
-    if changes.get("is_active") == "False":
+    if changes.get("is_active", [None, None])[1] is False:
         audit_record(action="unit.deactivate", actor=actor, obj=unit, request=request, data=changes)
     elif changes:
         audit_record(action="unit.change", actor=actor, obj=unit, request=request, data=changes)
@@ -121,6 +119,28 @@ def _grantable_here(actor: Any, unit: Unit) -> set[str]:
 def grantable_roles_on(*, actor: Any, unit: Unit) -> set[str]:
     """The roles ``actor`` may grant — and revoke — on ``unit`` (pages offer only these)."""
     return _grantable_here(actor, unit)
+
+
+def mark_revocable(*, actor: Any, assignments: list[RoleAssignment]) -> list[RoleAssignment]:
+    """Set ``revocable`` on each assignment the actor may revoke (the pages show a button only
+    there): a role the actor may grant on that unit, held by an account inside the actor's reach
+    (:func:`role_assignment_delete` checks the same). One query for the accounts."""
+    grantable: dict[int, set[str]] = {}
+    user_ids = {assignment.user_id for assignment in assignments}
+    reachable = (
+        set(
+            users_in_grant_reach(actor=actor, with_a_role_inside=False)
+            .filter(pk__in=user_ids)
+            .values_list("pk", flat=True)
+        )
+        if user_ids
+        else set()
+    )
+    for assignment in assignments:
+        if assignment.unit_id not in grantable:
+            grantable[assignment.unit_id] = _grantable_here(actor, assignment.unit)
+        assignment.revocable = assignment.user_id in reachable and assignment.role in grantable[assignment.unit_id]
+    return assignments
 
 
 def may_grant_to(*, actor: Any, user: Any) -> bool:
@@ -218,6 +238,14 @@ def role_assignment_delete(*, actor: Any, assignment: RoleAssignment, request: H
     if assignment.role not in _grantable_here(actor, assignment.unit):
         raise PermissionDenied(_("You may not revoke the role “%(role)s”.") % {"role": assignment.get_role_display()})
     user, unit, role = assignment.user, assignment.unit, assignment.role
+    if (
+        actor is not SYSTEM
+        and not users_in_grant_reach(actor=actor, with_a_role_inside=False).filter(pk=user.pk).exists()
+    ):
+        # As for granting (may_grant_to): an account that also works elsewhere is the county's.
+        raise PermissionDenied(
+            _("This account also holds roles outside your reach: ask the county administrator to change its roles.")
+        )
     if role == Role.COUNTY_ADMIN and not _other_county_admins(excluding_assignment=assignment.pk):
         raise ValidationError(_last_county_admin_message())
     audit_record(
@@ -359,6 +387,7 @@ def user_create(
         obj=user,
         request=request,
         data={"username": user.username, "kind": kind, "password_chosen": chosen},
+        unit=unit if role else None,  # the role comes next: file the creation where it is held
     )
     if role and unit is not None:
         role_assignment_create(actor=actor, user=user, role=role, unit=unit, request=request)
@@ -384,7 +413,7 @@ def user_update(*, actor: Any, user: Any, request: HttpRequest | None = None, **
         "is_superuser": user.is_superuser,
     }
     wanted = {name: value for name, value in fields.items() if name in ACCOUNT_FIELDS}
-    changes = {name: [str(before[name]), str(value)] for name, value in wanted.items() if before[name] != value}
+    changes = field_changes(before, wanted)
     if ("kind" in changes or "is_superuser" in changes) and not county:
         raise PermissionDenied(_("Only the county administrator changes an account's kind or superuser flag."))
     if "kind" in changes and user.pk == getattr(actor, "pk", None):

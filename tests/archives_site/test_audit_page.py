@@ -94,11 +94,13 @@ def test_township_officer_sees_their_township_only(client, township_officer, hol
     assert _rows(_page(client, township_officer, unit=network.village_a1.pk))
 
 
-def test_archivist_sees_holdings_events_but_not_accounts_and_roles(client, county_archivist, holdings):
+def test_archivist_sees_holdings_events_but_not_accounts_and_roles(client, county_archivist, county_admin, holdings):
+    client.login(username="county_admin", password="correct-horse-battery-staple")  # someone else's login
     table = _page(client, county_archivist).content.decode().split('data-testid="audit-events"')[1]
     assert "修改文件" in table and "白沙村土地承包经营权台账" in table
     assert "授予角色" not in table  # role grants are the administrators' business
-    assert "登录" not in table
+    assert "county_admin" not in table  # nor other people's logins…
+    assert "登录" in table and "county_archivist" in table  # …but one reads what one did oneself
 
 
 @pytest.mark.parametrize("persona", ["village_archivist", "lookup_operator", "no_role_user"])
@@ -391,3 +393,57 @@ def test_events_carry_the_unit_of_their_object_and_it_is_hashed(holdings, networ
     assert audit_verify() == []
     _tamper("UPDATE archives_site_auditevent SET unit_id = %s WHERE seq = %s", [network.village_b1.pk, event.seq])
     assert [(p.seq, p.kind) for p in audit_verify()] == [(event.seq, "edited")]
+
+
+# --- values in words ------------------------------------------------------------------------------
+
+
+def test_account_and_role_values_read_as_words_not_codes(client, county_admin, network):
+    """Account kinds, flags, reasons, roles and units as a person reads them (the page and the export)."""
+    from villages import services as village_services
+    from villages.roles import Role
+
+    user, _ = village_services.user_create(actor=county_admin, username="baisha_api", full_name="")
+    village_services.user_update(actor=county_admin, user=user, kind="service")
+    village_services.service_token_issue(actor=county_admin, user=user)
+    audit_record(action="auth.login_refused", actor=user, obj=user, data={"reason": "service_account", "session": True})
+    grantee, _ = village_services.user_create(actor=county_admin, username="qingshi_dag", full_name="李秀兰")
+    village_services.role_assignment_create(
+        actor=county_admin, user=grantee, role=Role.VILLAGE_ARCHIVIST, unit=network.village_a1
+    )
+    fonds = FondsFactory(code="C101", creating_unit=network.village_a1, end_year=2020)
+    holdings_services.fonds_update(fonds=fonds, actor=county_admin, end_year=None)
+
+    table = _page(client, county_admin).content.decode().split('data-testid="audit-events"')[1]
+    assert "个人账号 → 服务账号" in table
+    assert "密码由管理员设定" in table and "由管理员签发" in table
+    assert "服务账号（仅限接口）试图登录网页" in table and "结束会话" in table
+    assert "村档案员" in table and "青石村（330199101001）" in table
+    assert "2020 → —" in table
+    for raw in ("service_account", "password_chosen", "issued_by_admin", "village_archivist", "None", "False"):
+        assert raw not in table, raw
+    export = client.get(reverse("audit-export", args=["csv"])).content.decode("utf-8-sig")
+    assert "个人账号 → 服务账号" in export and "青石村（330199101001）" in export
+    assert "village_archivist" not in export and "password_chosen" not in export
+
+
+def test_a_township_officer_reads_the_account_events_of_their_township(client, township_officer, county_admin, network):
+    """Account events are filed at the unit of the account's roles; everyone reads what they did."""
+    from villages import services as village_services
+    from villages.roles import Role
+
+    mine, _ = village_services.user_create(
+        actor=township_officer,
+        username="qingshi_new",
+        full_name="王小明",
+        role=Role.VILLAGE_ARCHIVIST,
+        unit=network.village_a1,
+    )
+    village_services.user_password_reset(actor=township_officer, user=mine)
+    other, _ = village_services.user_create(
+        actor=county_admin, username="baisha_new", full_name="", role=Role.VILLAGE_ARCHIVIST, unit=network.village_b1
+    )
+    village_services.user_password_reset(actor=county_admin, user=other)
+    table = _page(client, township_officer).content.decode().split('data-testid="audit-events"')[1]
+    assert "qingshi_new" in table and "重置密码" in table
+    assert "baisha_new" not in table

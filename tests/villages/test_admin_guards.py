@@ -4,6 +4,8 @@ and the forms can save the units a record or unit already has."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
@@ -98,3 +100,48 @@ def test_a_township_officer_saves_their_own_township(login, network, township_of
     assert response.status_code == 302, response.content.decode()[:2000]
     township.refresh_from_db()
     assert township.name == "青石镇人民政府" and township.parent == network.county
+
+
+def test_revoking_follows_the_same_reach_as_granting(network, township_officer, county_admin, login):
+    """A township officer may not revoke a role from an account that also works elsewhere (as they
+    may not grant it one); the pages offer no button there."""
+    both = services.user_create(
+        actor=county_admin, username="both", full_name="两地", role=Role.VILLAGE_ARCHIVIST, unit=network.village_a1
+    )[0]
+    services.role_assignment_create(actor=county_admin, user=both, role=Role.VILLAGE_ARCHIVIST, unit=network.village_b1)
+    here = RoleAssignment.objects.get(user=both, unit=network.village_a1)
+    with pytest.raises(PermissionDenied):
+        services.role_assignment_delete(actor=township_officer, assignment=here)
+    assert RoleAssignment.objects.filter(pk=here.pk).exists()
+    page = login(township_officer).get(reverse("villages:unit-detail", args=[network.village_a1.pk]))
+    assert reverse("villages:role-revoke", args=[here.pk]) not in page.content.decode()
+    login(township_officer).post(reverse("villages:role-revoke", args=[here.pk]))
+    assert RoleAssignment.objects.filter(pk=here.pk).exists()
+    services.role_assignment_delete(actor=county_admin, assignment=here)  # the county may
+    assert not RoleAssignment.objects.filter(pk=here.pk).exists()
+
+
+def test_a_page_number_that_is_no_number_shows_the_first_page(network, county_admin, login):
+    for url in (reverse("villages:unit-list"), reverse("villages:role-list"), reverse("holdings:fonds-list")):
+        for page in ("abc", "0", "99999999999999999999"):
+            assert login(county_admin).get(url, {"page": page}).status_code == 200, (url, page)
+
+
+def test_a_crafted_choice_is_refused_without_echoing_the_code(network, county_admin, login):
+    client = login(county_admin)
+    form = client.get(reverse("villages:user-create")).content.decode()
+    nonce = re.search(r'name="nonce" value="([^"]+)"', form).group(1)
+    response = client.post(
+        reverse("villages:user-create"),
+        {
+            "nonce": nonce,
+            "username": "x1",
+            "full_name": "某人",
+            "kind": "person",
+            "role": "no_such_role",
+            "unit": network.village_a1.pk,
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "请从列表中选择一项" in body
+    assert "no_such_role" not in body

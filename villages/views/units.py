@@ -64,9 +64,7 @@ class UnitDetailView(ScopedViewMixin, DetailView):
         context["children"] = list(visible.filter(parent=unit).order_by("code"))
         assignments = list(RoleAssignment.objects.restrict(user, Action.VIEW).filter(unit=unit).select_related("user"))
         grantable = services.grantable_roles_on(actor=user, unit=unit)
-        for assignment in assignments:
-            assignment.revocable = assignment.role in grantable
-        context["assignments"] = assignments
+        context["assignments"] = services.mark_revocable(actor=user, assignments=assignments)
         context["can_edit"] = Unit.objects.restrict(user, Action.CHANGE).filter(pk=unit.pk).exists()
         context["can_add_child"] = Unit.objects.restrict(user, Action.ADD).filter(pk=unit.pk).exists()
         if grantable and unit.is_active:
@@ -136,10 +134,7 @@ class RoleAssignmentListView(ScopedViewMixin, ListView):
         user = self.request.user
         context["roles"] = Role.choices
         context["current_role"] = self.request.GET.get("role", "")
-        rows = list(context["object_list"])
-        for assignment in rows:
-            assignment.revocable = assignment.role in services.grantable_roles_on(actor=user, unit=assignment.unit)
-        context["object_list"] = rows
+        context["object_list"] = services.mark_revocable(actor=user, assignments=list(context["object_list"]))
         if user_can(user, ROLE_ASSIGNMENT, Action.ADD):
             context["grant_form"] = GrantForm(actor=user)
             context["can_manage_users"] = True

@@ -113,7 +113,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 return _secret_page(
                     request,
                     user,
-                    title=_("Account created"),
+                    title=_("The account is created"),
                     secret=password,
                     what=_("Initial password"),
                     shown=not data["password"],
@@ -138,8 +138,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _visible_user(request, pk)
     actor = request.user
     roles = selectors.user_role_rows(actor=actor, user=user)
-    for assignment in roles:
-        assignment.revocable = assignment.role in services.grantable_roles_on(actor=actor, unit=assignment.unit)
+    services.mark_revocable(actor=actor, assignments=roles)
     kind = selectors.account_kind(user=user)
     context: dict[str, Any] = {
         "account_user": user,
@@ -241,7 +240,12 @@ def user_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
                 add_service_errors(form, exc)
             else:
                 return _secret_page(
-                    request, user, title=_("Password reset"), secret=password, what=_("New password"), shown=not chosen
+                    request,
+                    user,
+                    title=_("The password is reset"),
+                    secret=password,
+                    what=_("New password"),
+                    shown=not chosen,
                 )
     return render(
         request,
