@@ -10,7 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from archives_site.scoping import ScopedQuerySet, ScopePolicy
 
-from .roles import ROLE_ASSIGNMENT, UNIT, Role, role_permission_codename
+from .roles import CATALOGUE_TEMPLATE, ROLE_ASSIGNMENT, UNIT, VILLAGE_CATALOGUE, Role, role_permission_codename
 
 
 class UnitKind(models.TextChoices):
@@ -209,3 +209,216 @@ class Account(models.Model):
     @property
     def is_service(self) -> bool:
         return self.kind == AccountKind.SERVICE
+
+
+# --- The county's reference template and each village's filing catalogue (归档清单) -------------------
+
+
+class Frequency(models.TextChoices):
+    """How often an entry's records arise: every year, when an event happens, or once (kept
+    current: a 村规民约 is filed when adopted and again when revised)."""
+
+    YEARLY = "yearly", _("Every year")
+    PER_EVENT = "per_event", _("When it happens")
+    STANDING = "standing", _("Once, kept current")
+
+
+class TemplateStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class CatalogueFields(models.Model):
+    """What an entry says, in the template and in a village's catalogue alike: what to file
+    (归什么), how (门类) and for how long (归多久). ``category_code`` and ``retention_code`` are the
+    codes of holdings' 门类 and 保管期限 (villages imports no app above it; the forms offer the
+    codes that exist). An entry without a category is a heading that groups entries."""
+
+    code = models.CharField(_("code"), max_length=20)
+    title = models.CharField(_("title"), max_length=200)
+    scope_note = models.TextField(_("filing scope"), blank=True, help_text=_("What belongs here."))
+    category_code = models.CharField(_("category"), max_length=32, blank=True)
+    retention_code = models.CharField(_("retention"), max_length=8, blank=True)
+    frequency = models.CharField(_("frequency"), max_length=16, choices=Frequency.choices, default=Frequency.YEARLY)
+    required = models.BooleanField(_("required"), default=False)
+    for_villages = models.BooleanField(_("applies to villages"), default=True)
+    for_communities = models.BooleanField(_("applies to communities"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    # The fields a new template version may change and a village adopts (the diff compares them).
+    CONTENT_FIELDS = (
+        "code",
+        "title",
+        "scope_note",
+        "category_code",
+        "retention_code",
+        "frequency",
+        "required",
+        "for_villages",
+        "for_communities",
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    @property
+    def is_heading(self) -> bool:
+        return not self.category_code
+
+    def content(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.CONTENT_FIELDS}
+
+    def applies_to(self, unit_kind: str) -> bool:
+        return self.for_communities if unit_kind == UnitKind.COMMUNITY else self.for_villages
+
+
+class CatalogueTemplate(models.Model):
+    """A version of the county's reference template (基本目录参考模板, 村级档案管理办法 art. 7).
+
+    Versions are numbered per county; one draft at a time is edited, and publishing freezes it.
+    Villages derive their catalogues from a published version and adopt later ones entry by entry.
+    """
+
+    unit = models.ForeignKey(Unit, verbose_name=_("county"), on_delete=models.PROTECT, related_name="templates")
+    version = models.PositiveIntegerField(_("version"))
+    title = models.CharField(_("title"), max_length=200)
+    note = models.TextField(_("note"), blank=True, help_text=_("What this version changes, and its basis."))
+    status = models.CharField(_("status"), max_length=16, choices=TemplateStatus.choices, default=TemplateStatus.DRAFT)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope = ScopePolicy(resource=CATALOGUE_TEMPLATE, read_fields=("unit",), write_fields=("unit",))
+
+    class Meta:
+        verbose_name = _("catalogue template")
+        verbose_name_plural = _("catalogue templates")
+        ordering = ["unit", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "version"], name="template_version_unique"),
+            models.UniqueConstraint(
+                fields=["unit"], condition=models.Q(status="draft"), name="template_one_draft_per_county"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title}（{_('version %(n)s') % {'n': self.version}}）"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == TemplateStatus.PUBLISHED
+
+
+class TemplateEntry(CatalogueFields):
+    """An entry of a template version. ``key`` identifies the entry across versions (its code may
+    change): a village's entry carries the same key, which is how a new version is compared."""
+
+    template = models.ForeignKey(
+        CatalogueTemplate, verbose_name=_("template"), on_delete=models.CASCADE, related_name="entries"
+    )
+    key = models.CharField(_("key"), max_length=40)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("heading"), null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+
+    class Meta:
+        verbose_name = _("template entry")
+        verbose_name_plural = _("template entries")
+        ordering = ["template", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "key"], name="template_entry_key_unique"),
+            models.UniqueConstraint(fields=["template", "code"], name="template_entry_code_unique"),
+        ]
+
+
+class VillageCatalogue(models.Model):
+    """A village's (or community's) filing catalogue (归档清单), derived from a template version."""
+
+    unit = models.OneToOneField(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="catalogue")
+    template = models.ForeignKey(
+        CatalogueTemplate,
+        verbose_name=_("template version"),
+        on_delete=models.PROTECT,
+        related_name="catalogues",
+        help_text=_("The version it was derived from, or the last one adopted in full."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = ScopePolicy(resource=VILLAGE_CATALOGUE, read_fields=("unit",), write_fields=("unit",))
+
+    class Meta:
+        verbose_name = _("village catalogue")
+        verbose_name_plural = _("village catalogues")
+        ordering = ["unit__path"]
+
+    def __str__(self) -> str:
+        return _("Filing catalogue of %(unit)s") % {"unit": self.unit.name}
+
+
+class CatalogueEntry(CatalogueFields):
+    """An entry of a village's catalogue: a template entry as adopted (``template_entry``), or the
+    village's own (一村一品, ``template_entry`` empty). Marked not applicable with a reason, or
+    retired when a new version drops it — never deleted once items are filed under it."""
+
+    catalogue = models.ForeignKey(
+        VillageCatalogue, verbose_name=_("catalogue"), on_delete=models.CASCADE, related_name="entries"
+    )
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+", editable=False)
+    key = models.CharField(_("key"), max_length=40)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("heading"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    template_entry = models.ForeignKey(
+        TemplateEntry,
+        verbose_name=_("template entry"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    applicable = models.BooleanField(_("applicable"), default=True)
+    not_applicable_reason = models.CharField(_("reason not applicable"), max_length=200, blank=True)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = ScopePolicy(resource=VILLAGE_CATALOGUE, read_fields=("unit",), write_fields=("unit",))
+
+    class Meta:
+        verbose_name = _("catalogue entry")
+        verbose_name_plural = _("catalogue entries")
+        ordering = ["catalogue", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["catalogue", "key"],
+                condition=models.Q(retired_at__isnull=True),
+                name="catalogue_entry_key_live",
+            ),
+            models.UniqueConstraint(
+                fields=["catalogue", "code"],
+                condition=models.Q(retired_at__isnull=True),
+                name="catalogue_entry_code_live",
+            ),
+        ]
+
+    @property
+    def is_local(self) -> bool:
+        return self.template_entry_id is None
+
+    @property
+    def is_live(self) -> bool:
+        return self.retired_at is None

@@ -43,6 +43,10 @@ ROLE_ASSIGNMENT = "role_assignment"
 HOLDINGS = "holdings"
 # Classified (密级), controlled and deferred records: an extra right on top of HOLDINGS.
 RESTRICTED_HOLDINGS = "restricted_holdings"
+# The county's reference template (scoped by its county: read from below, written at the county).
+CATALOGUE_TEMPLATE = "catalogue_template"
+# A village's filing catalogue (归档清单) and its entries.
+VILLAGE_CATALOGUE = "village_catalogue"
 
 V, A, C, D = Action.VIEW, Action.ADD, Action.CHANGE, Action.DELETE
 _S, _SA, _ALL = Reach.SUBTREE, Reach.SUBTREE_AND_ANCESTORS, Reach.ALL
@@ -53,6 +57,8 @@ PERMISSIONS: dict[Role, dict[str, dict[Action, Reach]]] = {
         ROLE_ASSIGNMENT: {V: _ALL, A: _ALL, D: _ALL},
         HOLDINGS: {V: _ALL, A: _ALL, C: _ALL, D: _ALL},
         RESTRICTED_HOLDINGS: {V: _ALL},
+        CATALOGUE_TEMPLATE: {V: _ALL, A: _ALL, C: _ALL},
+        VILLAGE_CATALOGUE: {V: _ALL, A: _ALL, C: _ALL},
     },
     Role.ARCHIVIST: {
         # Reads all holdings; writes what the archive (its unit) holds.
@@ -60,12 +66,17 @@ PERMISSIONS: dict[Role, dict[str, dict[Action, Reach]]] = {
         ROLE_ASSIGNMENT: {V: _S},
         HOLDINGS: {V: _ALL, A: _S, C: _S, D: _S},
         RESTRICTED_HOLDINGS: {V: _ALL},
+        # The archive's guidance staff keep the county template; they read every catalogue.
+        CATALOGUE_TEMPLATE: {V: _ALL, A: _ALL, C: _ALL},
+        VILLAGE_CATALOGUE: {V: _ALL},
     },
     Role.TOWNSHIP_OFFICER: {
         UNIT: {V: _SA, C: _S},
         ROLE_ASSIGNMENT: {V: _S, A: _S, D: _S},
         HOLDINGS: {V: _S, A: _S, C: _S, D: _S},
         RESTRICTED_HOLDINGS: {V: _S},
+        CATALOGUE_TEMPLATE: {V: _SA},
+        VILLAGE_CATALOGUE: {V: _S, A: _S, C: _S},
     },
     Role.VILLAGE_ARCHIVIST: {
         UNIT: {V: _SA},
@@ -73,6 +84,8 @@ PERMISSIONS: dict[Role, dict[str, dict[Action, Reach]]] = {
         # Files and edits; filed items are never deleted (withdrawn or destroyed instead).
         HOLDINGS: {V: _S, A: _S, C: _S},
         RESTRICTED_HOLDINGS: {V: _S},
+        CATALOGUE_TEMPLATE: {V: _SA},
+        VILLAGE_CATALOGUE: {V: _S, C: _S},
     },
     Role.LOOKUP_OPERATOR: {
         UNIT: {V: _SA},
@@ -80,6 +93,8 @@ PERMISSIONS: dict[Role, dict[str, dict[Action, Reach]]] = {
     Role.INSPECTOR: {
         UNIT: {V: _SA},
         HOLDINGS: {V: _S},
+        CATALOGUE_TEMPLATE: {V: _SA},
+        VILLAGE_CATALOGUE: {V: _S},
     },
     Role.EXTERNAL_SYSTEM: {
         # Only the open catalogue: holdings selectors narrow further by open status.

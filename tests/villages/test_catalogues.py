@@ -1,0 +1,203 @@
+"""The county's reference template → each village's filing catalogue (归档清单): the default
+template, publishing (frozen), deriving, a new version's differences and their adoption entry
+by entry, not-applicable marks, local (一村一品) entries, and who may do what."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from archives_site.models import AuditEvent
+from archives_site.scoping import SYSTEM
+from tests.factories import UnitFactory
+from villages import catalogues
+from villages.models import CatalogueEntry, TemplateStatus, UnitKind
+
+
+@pytest.fixture
+def published(network, county_admin):
+    template = catalogues.template_load_default(actor=county_admin, county=network.county)
+    return catalogues.template_publish(actor=county_admin, template=template)
+
+
+def _live(catalogue) -> dict[str, CatalogueEntry]:
+    return {entry.code: entry for entry in catalogue.entries.filter(retired_at__isnull=True)}
+
+
+def test_the_default_template_is_a_draft_of_the_rural_categories(network, county_admin):
+    template = catalogues.template_load_default(actor=county_admin, county=network.county)
+    assert template.status == TemplateStatus.DRAFT and template.version == 1
+    headings = [entry.title for entry in template.entries.filter(parent__isnull=True).order_by("position")]
+    assert headings[:4] == ["党群组织建设", "村民自治与村务管理", "经济管理与“三资”", "土地承包"]
+    assert "会计" in headings and "声像" in headings and "实物" in headings
+    b03 = template.entries.get(code="B03")
+    assert (b03.title, b03.category_code, b03.retention_code, b03.frequency, b03.required) == (
+        "村规民约、村（居）民自治章程",
+        "WS",
+        "Y",
+        "standing",
+        True,
+    )
+    assert "默认模板" in template.note  # marked as a default to adapt
+    with pytest.raises(ValidationError):  # once only
+        catalogues.template_load_default(actor=county_admin, county=network.county)
+
+
+def test_a_published_version_is_frozen_and_publishing_twice_is_harmless(published, county_admin):
+    again = catalogues.template_publish(actor=county_admin, template=published)
+    assert again.published_at == published.published_at
+    with pytest.raises(ValidationError, match="冻结"):
+        catalogues.template_entry_save(
+            actor=county_admin, template=published, entry=published.entries.get(code="A01"), title="改"
+        )
+
+
+def test_a_village_and_a_community_derive_what_applies_to_them(published, network, county_admin):
+    village = catalogues.catalogue_derive(actor=county_admin, unit=network.village_a1)
+    assert catalogues.catalogue_derive(actor=county_admin, unit=network.village_a1) == village  # once
+    assert {"D01", "E01", "C01"} <= set(_live(village))
+    assert _live(village)["A01"].parent == _live(village)["A"]  # under its heading
+    community = UnitFactory(code="330199101901", name="青石社区", kind=UnitKind.COMMUNITY, parent=network.township_a)
+    theirs = _live(catalogues.catalogue_derive(actor=county_admin, unit=community))
+    assert "D01" not in theirs and "E01" not in theirs and "C01" not in theirs  # land and 三资: villages only
+    assert "B03" in theirs and "H01" in theirs
+    with pytest.raises(ValidationError):  # a township keeps no village catalogue
+        catalogues.catalogue_derive(actor=county_admin, unit=network.township_a)
+
+
+def test_a_new_version_shows_added_changed_and_removed_and_is_adopted_entry_by_entry(
+    published, network, county_admin, village_archivist
+):
+    catalogue = catalogues.catalogue_derive(actor=county_admin, unit=network.village_a1)
+    b04 = _live(catalogue)["B04"]
+    catalogues.catalogue_entry_set_applicable(actor=village_archivist, entry=b04, applicable=False, reason="合并公开")
+
+    draft = catalogues.template_new_version(actor=county_admin, county=network.county)
+    assert draft.version == 2 and catalogues.template_new_version(actor=county_admin, county=network.county) == draft
+    catalogues.template_entry_save(
+        actor=county_admin,
+        template=draft,
+        entry=draft.entries.get(code="B04"),
+        retention_code="Y",
+        title="村务公开材料",
+    )
+    catalogues.template_entry_save(
+        actor=county_admin,
+        template=draft,
+        parent=draft.entries.get(code="G"),
+        code="G06",
+        title="殡葬改革与移风易俗材料",
+        category_code="WS",
+        retention_code="D30",
+        frequency="yearly",
+    )
+    catalogues.template_entry_delete(actor=county_admin, entry=draft.entries.get(code="K02"))
+    assert catalogues.catalogue_differences(catalogue) == []  # a draft is nobody's business yet
+    catalogues.template_publish(actor=county_admin, template=draft)
+
+    differences = {d.code: d for d in catalogues.catalogue_differences(catalogue)}
+    assert {code: d.kind for code, d in differences.items()} == {"B04": "changed", "G06": "added", "K02": "removed"}
+    assert differences["B04"].fields == {
+        "title": ["村务、财务公开材料", "村务公开材料"],
+        "retention_code": ["D30", "Y"],
+    }
+
+    adopted = catalogues.catalogue_adopt(actor=village_archivist, catalogue=catalogue, keys=[differences["B04"].key])
+    assert [d.code for d in adopted] == ["B04"]
+    entries = _live(catalogue)
+    assert entries["B04"].retention_code == "Y" and entries["B04"].title == "村务公开材料"
+    assert entries["B04"].applicable is False and entries["B04"].not_applicable_reason == "合并公开"  # kept
+    catalogue.refresh_from_db()
+    assert catalogue.template == published  # two differences still open
+    # A second click on the same difference changes nothing.
+    assert catalogues.catalogue_adopt(actor=village_archivist, catalogue=catalogue, keys=[differences["B04"].key]) == []
+
+    rest = [differences["G06"].key, differences["K02"].key]
+    catalogues.catalogue_adopt(actor=village_archivist, catalogue=catalogue, keys=rest)
+    catalogue.refresh_from_db()
+    assert catalogue.template == draft and catalogues.catalogue_differences(catalogue) == []
+    assert _live(catalogue)["G06"].parent.code == "G"
+    k02 = catalogue.entries.get(code="K02")  # retired, never deleted (items filed under it keep their link)
+    assert k02.retired_at is not None and "K02" not in _live(catalogue)
+    adoption = AuditEvent.objects.filter(action="catalogue.adopt").latest("seq")
+    assert adoption.data == {"version": 2, "added": ["G06"], "removed": ["K02"]}
+    assert adoption.unit_id == network.village_a1.pk
+
+
+def test_local_entries_are_the_villages_own(published, network, county_admin, village_archivist):
+    catalogue = catalogues.catalogue_derive(actor=county_admin, unit=network.village_a1)
+    heading = _live(catalogue)["K"]
+    entry = catalogues.catalogue_entry_save_local(
+        actor=village_archivist,
+        catalogue=catalogue,
+        parent=heading,
+        code="K91",
+        title="农民画创作与展览",
+        category_code="ZP",
+        retention_code="Y",
+        frequency="per_event",
+    )
+    assert entry.is_local and entry.key.startswith("local-")
+    with pytest.raises(ValidationError) as duplicate:  # a clear error, not a database one
+        catalogues.catalogue_entry_save_local(
+            actor=village_archivist,
+            catalogue=catalogue,
+            code="K91",
+            title="船鼓",
+            category_code="WS",
+            retention_code="Y",
+        )
+    assert "code" in duplicate.value.message_dict
+    with pytest.raises(ValidationError) as bad:
+        catalogues.catalogue_entry_save_local(
+            actor=village_archivist,
+            catalogue=catalogue,
+            code="K92",
+            title="船鼓",
+            category_code="XX",
+            retention_code="Q",
+        )
+    assert {"category_code", "retention_code"} <= set(bad.value.message_dict)
+    with pytest.raises(ValidationError):  # the template's entries are not the village's to rewrite
+        catalogues.catalogue_entry_save_local(
+            actor=village_archivist, catalogue=catalogue, entry=_live(catalogue)["A01"], title="改"
+        )
+    # A new version never touches a local entry.
+    draft = catalogues.template_new_version(actor=county_admin, county=network.county)
+    catalogues.template_publish(actor=county_admin, template=draft)
+    assert catalogues.catalogue_differences(catalogue) == []
+
+
+def test_not_applicable_needs_a_reason(published, network, county_admin, village_archivist):
+    catalogue = catalogues.catalogue_derive(actor=county_admin, unit=network.village_a1)
+    with pytest.raises(ValidationError):
+        catalogues.catalogue_entry_set_applicable(
+            actor=village_archivist, entry=_live(catalogue)["E01"], applicable=False, reason="  "
+        )
+
+
+def test_who_may_do_what(
+    published, network, county_admin, township_officer, village_archivist, other_village_archivist
+):
+    with pytest.raises(PermissionDenied):  # the template is the county's
+        catalogues.template_new_version(actor=village_archivist, county=network.county)
+    with pytest.raises(PermissionDenied):
+        catalogues.template_new_version(actor=township_officer, county=network.county)
+    with pytest.raises(PermissionDenied):  # no actor is never "anyone"
+        catalogues.template_new_version(actor=None, county=network.county)
+    with pytest.raises(PermissionDenied):  # a village archivist does not derive, the township does
+        catalogues.catalogue_derive(actor=village_archivist, unit=network.village_a1)
+    with pytest.raises(PermissionDenied):  # another township's village
+        catalogues.catalogue_derive(actor=township_officer, unit=network.village_b1)
+    mine = catalogues.catalogue_derive(actor=township_officer, unit=network.village_a1)
+    theirs = catalogues.catalogue_derive(actor=SYSTEM, unit=network.village_b1)
+    with pytest.raises(PermissionDenied):
+        catalogues.catalogue_entry_set_applicable(
+            actor=other_village_archivist, entry=_live(mine)["E01"], applicable=False, reason="无"
+        )
+    with pytest.raises(PermissionDenied):
+        catalogues.catalogue_adopt(actor=village_archivist, catalogue=theirs, keys=[])
+    with pytest.raises(PermissionDenied):
+        catalogues.catalogue_entry_save_local(
+            actor=village_archivist, catalogue=theirs, code="X1", title="x", category_code="WS", retention_code="Y"
+        )
