@@ -64,6 +64,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "item.change": _("Item changed"),
     "item.file": _("Item filed"),
     "item.renumber": _("Item renumbered"),
+    "item.pages_add": _("Pages added"),
     "record.view_restricted": _("Restricted record viewed"),
     "holdings.import": _("Catalogue imported"),
     "holdings.export": _("Catalogue exported"),
@@ -100,6 +101,7 @@ OBJECT_TYPE_LABELS: dict[str, Promise] = {
     "holdings.item": _("Item"),
     "holdings.importjob": _("Import"),
     "holdings.exportjob": _("Export"),
+    "holdings.pageimage": _("Page image"),
     "archives_site.apitoken": _("API token"),
 }
 
@@ -141,6 +143,7 @@ DATA_LABELS: dict[str | tuple[str, str], Promise] = {
     "from": _("From"),
     "to": _("To"),
     "n": _("Count"),
+    "pages": _("Pages"),
     "full_name": _("Full name"),
     "contact": _("Contact"),
     "note": _("Note"),

@@ -30,6 +30,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": _("Volumes"), "url": reverse("holdings:volume-list"), "icon": "journals"})
         items.append({"label": _("Items"), "url": reverse("holdings:item-list"), "icon": "search"})
         items.append({"label": _("Statistics"), "url": reverse("holdings:statistics"), "icon": "bar-chart"})
+    if user_can(user, "village_catalogue", Action.VIEW):
+        items.append({"label": _("Filing catalogue"), "url": reverse("holdings:catalogue"), "icon": "list-check"})
     if user_can(user, "holdings", Action.ADD):
         items.append({"label": _("Import"), "url": reverse("holdings:import-new"), "icon": "upload"})
     # Administration: one "Manage" menu when there are several (the bar stays on one line).

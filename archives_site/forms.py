@@ -1,10 +1,12 @@
 """Form helpers shared by every app's staff pages."""
 
+import secrets
 from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 INVALID_CHOICE = _("Choose one of the options in the list: the value sent is not one of them.")
@@ -75,3 +77,27 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError | PermissionDe
         form.add_error(None, exc.messages)
     else:
         form.add_error(None, str(exc) or _("You may not do this."))
+
+
+# One-time forms: a form whose result must not happen twice (a new password, a filed item).
+NONCE_SESSION_KEY = "villages_form_nonces"
+NONCES_KEPT = 20
+
+
+def form_nonce(request: HttpRequest) -> str:
+    """A one-time key for a form whose result is shown once (a new password, a token): the
+    second submission of the same page is refused instead of silently making another."""
+    nonce = secrets.token_urlsafe(16)
+    kept = [*request.session.get(NONCE_SESSION_KEY, [])[-(NONCES_KEPT - 1) :], nonce]
+    request.session[NONCE_SESSION_KEY] = kept
+    return nonce
+
+
+def spend_nonce(request: HttpRequest) -> bool:
+    """Whether the POST carries a key issued by :func:`form_nonce` and not used yet (it is used now)."""
+    nonce = request.POST.get("nonce", "")
+    kept = request.session.get(NONCE_SESSION_KEY, [])
+    if not nonce or nonce not in kept:
+        return False
+    request.session[NONCE_SESSION_KEY] = [n for n in kept if n != nonce]
+    return True

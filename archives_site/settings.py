@@ -278,6 +278,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# Page images (holdings.pages): per-file and per-request caps, and the derivatives' longest edge.
+PAGE_UPLOAD_MAX_BYTES = env.int("PAGE_UPLOAD_MAX_BYTES", default=30 * 1024 * 1024)
+PAGE_UPLOAD_MAX_FILES = env.int("PAGE_UPLOAD_MAX_FILES", default=60)
+PAGE_REFERENCE_EDGE = env.int("PAGE_REFERENCE_EDGE", default=1600)
+PAGE_THUMBNAIL_EDGE = env.int("PAGE_THUMBNAIL_EDGE", default=320)
 # Production serves hashed, compressed files collected by `collectstatic`; a trial and the tests
 # serve straight from static/.
 STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=not DEBUG)

@@ -31,10 +31,21 @@ class CatalogueRecordFilterSet(django_filters.FilterSet):
 
 class ItemFilterSet(CatalogueRecordFilterSet):
     volume = IdFilter(field_name="volume_id", label=_("volume"))
+    catalogue_entry = IdFilter(field_name="catalogue_entry_id", label=_("catalogue entry"))
 
     class Meta:
         model = Item
-        fields = ["fonds", "category", "year", "retention", "open_status", "status", "unit", "volume"]
+        fields = [
+            "fonds",
+            "category",
+            "year",
+            "retention",
+            "open_status",
+            "status",
+            "unit",
+            "volume",
+            "catalogue_entry",
+        ]
 
 
 class VolumeFilterSet(CatalogueRecordFilterSet):

@@ -232,3 +232,62 @@ class FondsForm(BootstrapFormMixin, ServiceFieldsMixin, forms.ModelForm):
             self.fields["code"].help_text = _(
                 "The fonds has filed records: its number is part of their codes and stays."
             )
+
+
+class MultipleImageInput(forms.ClearableFileInput):
+    """A file input that takes several files: photos taken one after another, or scans."""
+
+    allow_multiple_selected = True
+
+
+class PageFilesField(forms.FileField):
+    """Several page images at once (the service checks each; this only collects them)."""
+
+    widget = MultipleImageInput
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget", MultipleImageInput(attrs={"accept": "image/jpeg,image/png,image/tiff", "multiple": True})
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        if self.required and not files:
+            raise ValidationError(self.error_messages["required"], code="required")
+        return [super(PageFilesField, self).clean(upload, initial) for upload in files]
+
+
+class EntryFilingForm(BootstrapFormMixin, forms.Form):
+    """Filing one item under an entry of the village's catalogue, from a phone: the entry gives
+    the category and retention, the village's fonds is chosen for a one-fonds user, and the
+    pages are photographed or attached."""
+
+    fonds = forms.ModelChoiceField(label=_("Fonds"), queryset=Fonds.objects.none(), empty_label=None)
+    year = forms.IntegerField(label=_("Year"), min_value=1900, max_value=2100)
+    title = forms.CharField(label=_("Title"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    date = forms.CharField(
+        label=_("Date"), required=False, max_length=20, help_text=_("YYYYMMDD; [19450815] if established by research")
+    )
+    responsible = forms.CharField(label=_("Responsible party"), max_length=300, required=False)
+    doc_number = forms.CharField(label=_("Document number"), max_length=100, required=False)
+    note = forms.CharField(label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    pages = PageFilesField(
+        label=_("Page images"),
+        required=False,
+        help_text=_("Photograph the pages in order, or choose scans (JPEG, PNG or TIFF); several at once."),
+    )
+
+    def __init__(self, *args: Any, user: Any, entry: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fonds = Fonds.objects.restrict(user, Action.ADD).filter(creating_unit_id=entry.unit_id).order_by("code")
+        self.fields["fonds"].queryset = fonds
+        self.one_fonds = fonds.count() == 1
+        if self.one_fonds:  # a one-fonds user never picks a fonds
+            self.fields["fonds"].widget = forms.HiddenInput()
+            self.initial.setdefault("fonds", fonds.first().pk)
+
+    def clean_date(self) -> str:
+        date, researched = parse_catalogue_date(self.cleaned_data.get("date"))
+        self.cleaned_data["date_researched"] = researched
+        return date

@@ -384,6 +384,15 @@ class Item(CatalogueRecord):
     date_researched = models.BooleanField(
         _("date established by research"), default=False, help_text=_("Shown in brackets, e.g. [19450815].")
     )
+    # The entry of the village's filing catalogue (归档清单) it was filed under; completeness counts these.
+    catalogue_entry = models.ForeignKey(
+        "villages.CatalogueEntry",
+        verbose_name=_("catalogue entry"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="items",
+    )
 
     class Meta:
         verbose_name = _("item")
@@ -394,6 +403,11 @@ class Item(CatalogueRecord):
             *scope_search_indexes("item", CatalogueRecord.scope.read_fields),
             models.Index(fields=["year", "id"], name="item_year"),
             models.Index(fields=["open_status", "id"], name="item_open_status"),
+            models.Index(
+                fields=["catalogue_entry", "year"],
+                name="item_catalogue_entry",
+                condition=Q(catalogue_entry__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -411,6 +425,75 @@ class Item(CatalogueRecord):
     @property
     def display_date(self) -> str:
         return f"[{self.date}]" if self.date and self.date_researched else self.date
+
+
+class MasterFile(models.Model):
+    """A page image's master file, stored once and never changed (DESIGN §8): content-addressed
+    by its sha256 (computed once on arrival, checked again after writing), so the same scan
+    arriving twice is one file, and metadata changes never move it. Its derivatives (a
+    thumbnail, a reference image) are made off the request path by ``holdings.pages``."""
+
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    hash_algorithm = models.CharField(_("hash algorithm"), max_length=16, default="sha256", editable=False)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    format = models.CharField(_("format"), max_length=8)  # JPEG, PNG, TIFF (Pillow's names)
+    storage_name = models.CharField(_("stored as"), max_length=200, unique=True)
+    width = models.PositiveIntegerField(_("width (px)"))
+    height = models.PositiveIntegerField(_("height (px)"))
+    dpi = models.PositiveIntegerField(_("resolution (dpi)"), null=True, blank=True)
+    colour_mode = models.CharField(_("colour mode"), max_length=8)  # Pillow's mode: L, RGB, CMYK…
+    thumbnail_name = models.CharField(_("thumbnail"), max_length=200, blank=True)
+    reference_name = models.CharField(_("reference image"), max_length=200, blank=True)
+    derivatives_error = models.CharField(_("derivatives error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("master file")
+        verbose_name_plural = _("master files")
+
+    def __str__(self) -> str:
+        return self.sha256[:12]
+
+    @property
+    def derivatives_ready(self) -> bool:
+        return bool(self.thumbnail_name and self.reference_name)
+
+
+class PageSource(models.TextChoices):
+    PHONE = "phone", _("Photographed or attached when filing")
+    BATCH = "batch", _("Digitisation batch")
+
+
+class PageImage(models.Model):
+    """A page of an item: its number and its master. The one model for every way pages arrive
+    (a village archivist's photos, a digitisation batch, a lookup's page copies). A page is
+    visible exactly when its item is (``holdings.pages.item_pages``); it has no scope of its own."""
+
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="pages")
+    number = models.PositiveIntegerField(_("page"))
+    master = models.ForeignKey(
+        MasterFile, verbose_name=_("master file"), on_delete=models.PROTECT, related_name="pages"
+    )
+    source = models.CharField(_("source"), max_length=16, choices=PageSource.choices)
+    original_name = models.CharField(_("original file name"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("page image")
+        verbose_name_plural = _("page images")
+        ordering = ["item", "number"]
+        constraints = [models.UniqueConstraint(fields=["item", "number"], name="page_number_unique_in_item")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}-{self.number:04d}"
 
 
 class NumberCounter(models.Model):

@@ -43,7 +43,7 @@ RECORD_FIELDS = (
     "layer",
     "box",
 )
-ITEM_FIELDS = (*RECORD_FIELDS, "volume", "doc_number", "date", "date_researched")
+ITEM_FIELDS = (*RECORD_FIELDS, "volume", "doc_number", "date", "date_researched", "catalogue_entry")
 VOLUME_FIELDS = (*RECORD_FIELDS, "start_date", "end_date")
 # Changing these on a filed record changes its numbering class: that is a renumbering.
 CLASS_FIELDS = ("fonds", "category", "year", "retention", "org_code", "volume")
@@ -109,6 +109,22 @@ def _check_bounds(record: Item | Volume, *, confirm_date: bool) -> None:
         check_date_in_year(record.year, *dates, confirmed=confirm_date)
     except ValidationError as exc:
         raise ValidationError({date_field: exc.messages}) from exc
+
+
+def _check_catalogue_entry(record: Item | Volume) -> None:
+    """An item filed under a catalogue entry (归档清单) is filed under an entry of its own
+    creating unit's catalogue: a live entry that applies there, not a heading."""
+    entry = getattr(record, "catalogue_entry", None) if getattr(record, "catalogue_entry_id", None) else None
+    if entry is None:
+        return
+    if entry.unit_id != record.creating_unit_id:
+        raise ValidationError(
+            {"catalogue_entry": _("The catalogue entry belongs to another village than the fonds' creating unit.")}
+        )
+    if entry.is_heading or not entry.is_live or not entry.applicable:
+        raise ValidationError(
+            {"catalogue_entry": _("Choose an entry that applies and is in use (not a heading, not retired).")}
+        )
 
 
 def _refuse_read_only(record: Item | Volume) -> None:
@@ -246,6 +262,7 @@ def _record_create(
     confirm_date = bool(fields.pop("confirm_date", False))
     record = model(**{k: v for k, v in fields.items() if k in allowed}, created_by=_person(actor))
     place(record, actor=actor, action=Action.ADD)
+    _check_catalogue_entry(record)
     _check_bounds(record, confirm_date=confirm_date)
     record.full_clean(exclude=_NOT_CLEANED)
     if file:
@@ -303,6 +320,8 @@ def record_update(
         raise ValidationError({"fonds": _("This volume holds filed items: it cannot move to another fonds.")})
     if set(CLASS_FIELDS) & set(changes):  # a draft's place, or its class inside its volume
         place(record, actor=actor, action=Action.CHANGE)
+    if {"fonds", "volume", "catalogue_entry"} & set(changes):
+        _check_catalogue_entry(record)
     if set(DATED_FIELDS) & set(changes) or confirm_date:  # a confirmed mismatch stays confirmed
         _check_bounds(record, confirm_date=confirm_date)
     record.full_clean(exclude=_NOT_CLEANED)

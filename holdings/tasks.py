@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from celery.signals import worker_ready
 
-from . import exports, imports
+from . import exports, imports, pages
 
 
 @shared_task(acks_late=True)  # queue: CELERY_TASK_DEFAULT_QUEUE ("default")
@@ -35,3 +35,11 @@ EXPORT_TIME_LIMIT = 2 * 60 * 60
 def export_run(job_id: int) -> None:
     """Write an export's file (XLSX, CSV, the printed catalogue); safe to redeliver (see the service)."""
     exports.export_run(job_id=job_id)
+
+
+# Queued on "ingest" by holdings.pages (DERIVATIVE_QUEUE).
+@shared_task(acks_late=True)
+def page_derivatives(master_ids: list[int]) -> None:
+    """Make the thumbnails and reference images of page masters; safe to redeliver."""
+    for master_id in master_ids:
+        pages.make_derivatives(master_id)

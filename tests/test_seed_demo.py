@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from holdings.models import Fonds, Item, Volume
 from villages.demo import DEMO_LOGINS
-from villages.models import RoleAssignment, Unit, UnitKind
+from villages.models import CatalogueEntry, CatalogueTemplate, RoleAssignment, Unit, UnitKind, VillageCatalogue
 
 
 def test_seed_demo_builds_the_demo_county_once(db, capsys, api):
@@ -36,12 +36,20 @@ def test_seed_demo_builds_the_demo_county_once(db, capsys, api):
     fonds = Volume.objects.first().fonds
     assert fonds.start_year <= Volume.objects.filter(fonds=fonds).order_by("year").first().year
 
+    # Every village and community has its filing catalogue from the published default template.
+    assert VillageCatalogue.objects.count() == 90 and CatalogueTemplate.objects.get().is_published
+    local = list(CatalogueEntry.objects.filter(template_entry__isnull=True).values_list("title", flat=True))
+    assert "农民画创作与展览" in local and "红色档案征集" in local
+    assert "catalogues" in out
+
     _readme_examples_find_something(api)
 
     call_command("seed_demo", force=True, quiet_logins=True)
     assert Unit.objects.count() == sum(counts.values())
     assert Item.objects.count() == items
     assert Volume.objects.count() == volumes
+    assert VillageCatalogue.objects.count() == 90 and CatalogueTemplate.objects.count() == 1
+    assert CatalogueEntry.objects.filter(template_entry__isnull=True).count() == len(local)
 
 
 README = Path(__file__).resolve().parent.parent / "README.md"

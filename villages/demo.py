@@ -140,3 +140,43 @@ def seed_network() -> dict[str, int]:
         if not RoleAssignment.objects.filter(user=user, role=login.role, unit=unit).exists():
             services.role_assignment_create(actor=SYSTEM, user=user, role=login.role, unit=unit, note="demo")
     return {"units": Unit.objects.count(), "users": User.objects.count()}
+
+
+# Local entries (一村一品) of the first villages of the township of the demo logins: (village number, code, title, category).
+LOCAL_ENTRIES = (
+    (1, "K91", "农民画创作与展览", "ZP"),
+    (2, "K91", "船鼓文化传承", "LX"),
+    (3, "G91", "“老娘舅”调解工作记录", "WS"),
+    (4, "K91", "红色档案征集", "WS"),
+)
+
+
+def seed_catalogues() -> dict[str, int]:
+    """The county's reference template from the default data file, published, and a filing
+    catalogue derived for every village and community, a few with local entries. Idempotent."""
+    from . import catalogues
+    from .models import VILLAGE_KINDS, CatalogueTemplate, VillageCatalogue
+
+    county = Unit.objects.get(code=COUNTY[0])
+    template = CatalogueTemplate.objects.filter(unit=county).first()
+    if template is None:
+        template = catalogues.template_load_default(actor=SYSTEM, county=county)
+    if not template.is_published:
+        catalogues.template_publish(actor=SYSTEM, template=template)
+    for unit in Unit.objects.filter(kind__in=VILLAGE_KINDS, is_active=True):
+        catalogues.catalogue_derive(actor=SYSTEM, unit=unit)
+    suffix = "101"  # the township whose officer and village archivists are demo logins
+    for index, code, title, category in LOCAL_ENTRIES:
+        catalogue = VillageCatalogue.objects.get(unit__code=_village_code(suffix, index))
+        if not catalogue.entries.filter(code=code).exists():
+            catalogues.catalogue_entry_save_local(
+                actor=SYSTEM,
+                catalogue=catalogue,
+                parent=catalogue.entries.filter(code=code[0], parent__isnull=True).first(),
+                code=code,
+                title=title,
+                category_code=category,
+                retention_code="Y",
+                frequency="per_event",
+            )
+    return {"catalogues": VillageCatalogue.objects.count()}

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from archives_site.api.fields import ScopedRelatedField
-from villages.models import Unit
+from villages.models import CatalogueEntry, Unit
 
 from ..models import Category, Fonds, Item, RetentionPeriod, Volume
 
@@ -131,11 +131,20 @@ class VolumeSerializer(CatalogueRecordSerializer):
 
 class ItemSerializer(CatalogueRecordSerializer):
     volume = ScopedRelatedField(queryset=Volume.objects.all(), allow_null=True, required=False)
+    catalogue_entry = ScopedRelatedField(queryset=CatalogueEntry.objects.all(), allow_null=True, required=False)
     display_date = serializers.CharField(read_only=True)
 
     class Meta:
         model = Item
-        fields = [*CatalogueRecordSerializer.COMMON, "volume", "doc_number", "date", "date_researched", "display_date"]
+        fields = [
+            *CatalogueRecordSerializer.COMMON,
+            "volume",
+            "doc_number",
+            "date",
+            "date_researched",
+            "display_date",
+            "catalogue_entry",
+        ]
         read_only_fields = CatalogueRecordSerializer.READ_ONLY
         validators: list = []  # numbers are unique by construction (numbering service + DB constraints)
 

@@ -2,6 +2,7 @@
 forms), exports, statistics and imports. ``holdings.urls`` names them all from here."""
 
 from .exports import export_detail, export_download, export_list, export_requeue, item_export
+from .filing import catalogue_page, file_under_entry, page_image
 from .fonds import FondsDetailView, FondsListView, fonds_create, fonds_update
 from .imports import import_commit, import_detail, import_new, import_report, import_requeue
 from .records import (
@@ -22,10 +23,12 @@ __all__ = [
     "FondsListView",
     "ItemDetailView",
     "VolumeDetailView",
+    "catalogue_page",
     "export_detail",
     "export_download",
     "export_list",
     "export_requeue",
+    "file_under_entry",
     "fonds_create",
     "fonds_update",
     "import_commit",
@@ -38,6 +41,7 @@ __all__ = [
     "item_list",
     "item_renumber",
     "item_update",
+    "page_image",
     "statistics",
     "volume_create",
     "volume_list",

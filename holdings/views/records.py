@@ -24,7 +24,7 @@ from archives_site.scoping import Action, user_can
 from archives_site.viewmixins import ScopedViewMixin
 from villages.roles import HOLDINGS
 
-from .. import ordering, selectors, services
+from .. import ordering, pages, selectors, services
 from ..forms import ItemForm, RenumberForm, VolumeForm
 from ..models import Item, OpenStatus, Volume
 from .common import filtered, require_holdings
@@ -152,6 +152,9 @@ class ItemDetailView(CatalogueRecordDetailView):
         # The volume is named on the page only if the user may see it, and as they may see it.
         if volume is not None and selectors.visible(Volume, user=self.request.user).filter(pk=volume.pk).exists():
             context["shown_volume"] = next(selectors.withhold([volume], user=self.request.user))
+        context["pages"] = pages.item_pages(self.object)  # the object passed the restricted check above
+        if self.object.catalogue_entry_id:
+            context["catalogue_entry"] = self.object.catalogue_entry
         return context
 
 

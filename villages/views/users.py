@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from archives_site.forms import BootstrapFormMixin, add_service_errors
+from archives_site.forms import BootstrapFormMixin, add_service_errors, form_nonce, spend_nonce
 from archives_site.models import ApiToken
 from archives_site.scoping import Action, user_can
 from archives_site.security import never_store
@@ -28,7 +28,7 @@ from .. import selectors, services
 from ..forms import GrantForm, PasswordResetForm, UserCreateForm, UserFilterForm, UserUpdateForm
 from ..models import AccountKind
 from ..roles import ROLE_ASSIGNMENT
-from .common import error_text, form_nonce, safe_next, spend_nonce
+from .common import error_text, safe_next
 
 USERS_PER_PAGE = 50
 

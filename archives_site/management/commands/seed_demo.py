@@ -21,6 +21,10 @@ class Command(BaseCommand):
             raise CommandError("seed_demo creates users with public demo passwords; use --force outside DEBUG.")
         counts = village_demo.seed_network()
         self.stdout.write(self.style.SUCCESS(f"Demo county ready: {counts['units']} units, {counts['users']} users."))
+        catalogued = village_demo.seed_catalogues()
+        self.stdout.write(
+            self.style.SUCCESS(f"Filing catalogues ready: {catalogued['catalogues']} villages and communities.")
+        )
         held = holdings_demo.seed_holdings()
         self.stdout.write(
             self.style.SUCCESS(
