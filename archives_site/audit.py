@@ -19,7 +19,7 @@ from django.db import models, transaction
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _lazy
 
 from .models import GENESIS_HASH, AuditChainHead, AuditEvent, AuditVerification, VerificationStatus
@@ -111,7 +111,7 @@ def audit_record(
             action=action,
             object_type=obj._meta.label_lower if obj is not None else "",
             object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
-            object_repr=str(obj)[:200] if obj is not None else "",
+            object_repr=_object_repr(obj),
             ip=client_ip(request),
             reason=reason[:500],
             data=json.loads(json.dumps(data or {}, ensure_ascii=False, default=str)),
@@ -123,6 +123,15 @@ def audit_record(
         head.seq, head.hash = event.seq, event.hash
         head.save(update_fields=["seq", "hash"])
     return event
+
+
+def _object_repr(obj: models.Model | None) -> str:
+    """The object's name as it is kept for good: in the site's language, whichever language the
+    actor happens to use (a role's name must not stay English in a Chinese log)."""
+    if obj is None:
+        return ""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(obj)[:200]
 
 
 def audit_value(value: Any) -> Any:

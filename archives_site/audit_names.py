@@ -119,6 +119,9 @@ DATA_LABELS: dict[str | tuple[str, str], Promise] = {
     ("holdings.fonds", "code"): _("Fonds number"),
     ("villages.unit", "code"): _("Unit code"),
     ("auth.user", "kind"): _("Account kind"),
+    ("holdings.exportjob", "file"): _("File name"),
+    ("holdings.item", "from"): _("Old reference code"),
+    ("holdings.item", "to"): _("New reference code"),
     "code": _("Code"),
     "user": _("User"),
     "username": _("Username"),
@@ -135,8 +138,8 @@ DATA_LABELS: dict[str | tuple[str, str], Promise] = {
     "job": _("Job"),
     "classes": _("Number classes"),
     "renumbered": _("Renumbered"),
-    "token": _("Token"),
-    "new_token": _("New token"),
+    "token": _("Token number"),
+    "new_token": _("New token number"),
     "unknown_usernames": _("Unknown usernames"),
     "old_code": _("Old reference code"),
     "new_code": _("New reference code"),
@@ -152,6 +155,20 @@ DATA_LABELS: dict[str | tuple[str, str], Promise] = {
     "reason": _("Reason"),
     "session": _("Session ended"),
     "version": _("Version"),
+    # Filters of an export (the audit log's and the catalogue's).
+    "person": _("Person"),
+    "action": _("Action"),
+    "object_type": _("Object type"),
+    "object_id": _("Object ID"),
+    "date_from": _("From"),
+    "date_to": _("To"),
+    "fonds": _("Fonds"),
+    "category": _("Category"),
+    "year": _("Year"),
+    "retention": _("Retention"),
+    "open_status": _("Open status"),
+    "status": _("Status"),
+    "catalogue_entry": _("Catalogue entry"),
     "source": _("Started from"),
     "entry": _("Entry"),
     "added": _("Added"),
@@ -165,7 +182,14 @@ DATA_LABELS: dict[str | tuple[str, str], Promise] = {
 VALUE_CHOICES: dict[str | tuple[str, str], str] = {
     ("auth.user", "kind"): "villages.account.kind",
     "role": "villages.roleassignment.role",
+    "open_status": "holdings.item.open_status",
+    "status": "holdings.item.status",
+    "classification": "holdings.item.classification",
 }
+
+# The records an event's ``filters`` select, where they are not the event's object (an export
+# job's filters are the item list's).
+FILTERED_TYPES: dict[str, str] = {"holdings.exportjob": "holdings.item"}
 
 # Codes stored as values of a key that is no model field: ``(key, code)`` → label.
 VALUE_LABELS: dict[tuple[str, str], Promise] = {
@@ -219,24 +243,30 @@ def data_label(object_type: str, key: str) -> str:
 
 def value_label(object_type: str, key: str, value: Any) -> str:
     """A stored value as a person reads it: a code by its name (保管期限, 密级, a role, an
-    account kind…), 是/否 for a flag, else the value as text."""
+    account kind…), 是/否 for a flag, else the value as text. Choices come from, in turn: the
+    registry for this object type, the object's own field, the registry for the key alone."""
     text = str(value)
     if isinstance(value, bool):
         return str(_("Yes") if value else _("No"))
+    if key == "action":  # the audit log's own filter
+        return action_label(text)
+    if key == "object_type":
+        return object_type_label(text)
     label = VALUE_LABELS.get((key, text))
     if label is not None:
         return str(label)
-    source = VALUE_CHOICES.get((object_type, key)) or VALUE_CHOICES.get(key)
-    if source is not None:
+    sources = [VALUE_CHOICES.get((object_type, key)), f"{object_type}.{key}" if object_type else None]
+    sources.append(VALUE_CHOICES.get(key))
+    for source in filter(None, sources):
         model_code, field_name = source.rsplit(".", 1)
         model = object_model(model_code)
-    else:
-        model, field_name = (object_model(object_type) if object_type else None), key
-    if model is not None:
+        if model is None:
+            continue
         with contextlib.suppress(FieldDoesNotExist):
             choices = model._meta.get_field(field_name).flatchoices
             if choices:
                 return str({str(k): v for k, v in choices}.get(text, text))
+            return text  # the object's own field, without choices: the value itself
     return text
 
 

@@ -41,6 +41,7 @@ from .audit import (
     verification_starter,
 )
 from .audit_names import (
+    FILTERED_TYPES,
     action_choices,
     action_label,
     data_label,
@@ -178,9 +179,11 @@ def filtered_events(user: Any, data: dict[str, Any]) -> QuerySet[AuditEvent]:
 
         qs = qs.filter(unit_id__in=Unit.objects.descendants_of(data["unit"]).values("pk"))
     zone = timezone.get_current_timezone()
-    if data.get("date_from"):
+    # Dates a log cannot hold (year 1, year 9999) are no bound: nothing lies beyond them, and the
+    # time zone's offset would carry them out of the calendar.
+    if data.get("date_from") and data["date_from"] > dt.date(1900, 1, 1):
         qs = qs.filter(at__gte=dt.datetime.combine(data["date_from"], dt.time.min, tzinfo=zone))
-    if data.get("date_to") and data["date_to"] < dt.date.max:  # the last day there is: no bound
+    if data.get("date_to") and data["date_to"] < dt.date(9000, 1, 1):
         qs = qs.filter(at__lt=dt.datetime.combine(data["date_to"] + dt.timedelta(days=1), dt.time.min, tzinfo=zone))
     return qs
 
@@ -314,9 +317,10 @@ class _Presenter:
             before, after = (self.value_text(object_type, key, v) for v in value)
             return f"{before or '—'} → {after or '—'}"
         if isinstance(value, dict):
-            return "，".join(
-                f"{data_label(object_type, k)}: {self.value_text(object_type, k, v)}" for k, v in value.items()
-            )
+            if not value:
+                return "—"
+            inner = FILTERED_TYPES.get(object_type, object_type) if key == "filters" else object_type
+            return "，".join(f"{data_label(inner, k)}: {self.value_text(inner, k, v)}" for k, v in value.items())
         if isinstance(value, list):
             return "、".join(self.value_text(object_type, key, v) for v in value)
         if value is None:

@@ -626,7 +626,7 @@ class ExportJob(models.Model):
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return self.file_name or f"export {self.pk}"
+        return self.file_name or str(_("Export %(n)s") % {"n": self.pk})
 
     @property
     def progress_percent(self) -> int:

@@ -224,6 +224,7 @@ def fonds_update(*, fonds: Fonds, actor: Any, request: HttpRequest | None = None
         audit_record(
             action="fonds.custody", actor=actor, obj=fonds, request=request, data={"before": before, "after": after}
         )
+        changes = {name: change for name, change in changes.items() if name not in ("creating_unit", "custodian_unit")}
     if changes:
         audit_record(action="fonds.change", actor=actor, obj=fonds, request=request, data=changes)
     return fonds

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Func, Value
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -217,7 +217,11 @@ def role_assignment_create(
         user=user, role=role, unit=unit, note=note, granted_by=None if actor is SYSTEM else actor
     )
     assignment.full_clean()
-    assignment.save()
+    try:
+        with transaction.atomic():  # two clicks at once: the second finds the first's row
+            assignment.save()
+    except IntegrityError as exc:
+        raise ValidationError(_("This user already holds this role on this unit.")) from exc
     Account.objects.get_or_create(user=user, defaults={"kind": kind})
     assign_perm(f"villages.{role_permission_codename(role)}", user, unit)
     forget_user_scope(user)
@@ -237,6 +241,8 @@ def role_assignment_delete(*, actor: Any, assignment: RoleAssignment, request: H
     require_reach(actor, ROLE_ASSIGNMENT, Action.DELETE, assignment.unit_id, _("You cannot revoke roles on this unit."))
     if assignment.role not in _grantable_here(actor, assignment.unit):
         raise PermissionDenied(_("You may not revoke the role “%(role)s”.") % {"role": assignment.get_role_display()})
+    if assignment.pk is None or not RoleAssignment.objects.select_for_update().filter(pk=assignment.pk).exists():
+        raise ValidationError(_("This role was already revoked."))  # a second click at the same moment
     user, unit, role = assignment.user, assignment.unit, assignment.role
     if (
         actor is not SYSTEM
@@ -304,9 +310,12 @@ def may_administer(*, actor: Any, user: Any) -> bool:
     The account must lie in the actor's reach as for granting (the one rule of
     :func:`villages.selectors.users_in_grant_reach`), and — below the county level — hold only
     roles the actor could grant where they are held: a township officer looks after the
-    village archivists and lookup operators of their township, not after fellow officers."""
+    village archivists and lookup operators of their township, not after fellow officers, and
+    never after a service account (another system's: the county's business, tokens included)."""
     if is_county_level(actor):
         return True
+    if account_kind(user=user) == AccountKind.SERVICE:
+        return False
     if not users_in_grant_reach(actor=actor).filter(pk=user.pk).exists():
         return False
     held = RoleAssignment.objects.filter(user=user, unit__is_active=True).select_related("unit")

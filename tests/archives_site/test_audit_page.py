@@ -447,3 +447,45 @@ def test_a_township_officer_reads_the_account_events_of_their_township(client, t
     table = _page(client, township_officer).content.decode().split('data-testid="audit-events"')[1]
     assert "qingshi_new" in table and "重置密码" in table
     assert "baisha_new" not in table
+
+
+def test_dates_beyond_the_calendar_are_no_bound_not_a_500(client, county_admin, holdings):
+    for params in ({"date_from": "0001-01-01"}, {"date_from": "0001-01-01", "date_to": "9999-12-31"}):
+        assert _rows(_page(client, county_admin, **params))
+        for fmt in ("csv", "xlsx"):
+            assert client.get(reverse("audit-export", args=[fmt]), params).status_code == 200
+
+
+def test_an_exports_filters_and_names_read_in_chinese(client, county_admin, holdings):
+    client.force_login(county_admin)
+    client.get(
+        reverse("audit-export", args=["csv"]), {"action": "role.grant", "object_type": "villages.roleassignment"}
+    )
+    client.get(reverse("audit-export", args=["csv"]))
+    table = _page(client, county_admin, action="audit.export").content.decode().split('data-testid="audit-events"')[1]
+    assert "操作: 授予角色" in table and "对象类型: " in table and "筛选条件" in table
+    for raw in ("role.grant", "villages.roleassignment", "object_type", "action:"):
+        assert raw not in table, raw
+
+
+def test_an_object_name_is_kept_in_the_sites_language(county_admin, network):
+    from django.utils import translation
+
+    from villages import services as village_services
+    from villages.roles import Role
+
+    user, _ = village_services.user_create(actor=county_admin, username="t1", full_name="")
+    with translation.override("en"):
+        village_services.role_assignment_create(
+            actor=county_admin, user=user, role=Role.LOOKUP_OPERATOR, unit=network.village_a1
+        )
+    event = AuditEvent.objects.filter(action="role.grant").latest("seq")
+    assert "查档受理员" in event.object_repr and "Lookup operator" not in event.object_repr
+
+
+def test_a_custody_change_is_one_event(county_admin, network):
+    fonds = FondsFactory(code="C101", creating_unit=network.village_a1, custodian_unit=network.village_a1)
+    holdings_services.fonds_update(fonds=fonds, actor=county_admin, custodian_unit=network.township_a, name="新名")
+    assert AuditEvent.objects.filter(action="fonds.custody", object_id=str(fonds.pk)).count() == 1
+    change = AuditEvent.objects.get(action="fonds.change", object_id=str(fonds.pk))
+    assert set(change.data) == {"name"}

@@ -145,3 +145,39 @@ def test_a_crafted_choice_is_refused_without_echoing_the_code(network, county_ad
     body = response.content.decode()
     assert response.status_code == 200 and "请从列表中选择一项" in body
     assert "no_such_role" not in body
+
+
+def test_a_service_account_is_the_countys_to_administer(network, township_officer, county_admin, login):
+    """Tokens, passwords and activity of another system's account: the county administrator's."""
+    api_account = services.user_create(
+        actor=county_admin, username="api1", full_name="", role=Role.VILLAGE_ARCHIVIST, unit=network.village_a1
+    )[0]
+    services.user_update(actor=county_admin, user=api_account, kind=AccountKind.SERVICE)
+    assert not services.may_administer(actor=township_officer, user=api_account)
+    with pytest.raises(PermissionDenied):
+        services.service_token_issue(actor=township_officer, user=api_account)
+    with pytest.raises(PermissionDenied):
+        services.user_password_reset(actor=township_officer, user=api_account)
+    services.service_token_issue(actor=county_admin, user=api_account)  # the county may
+
+
+def test_a_revoke_that_would_be_refused_offers_no_confirmation(network, township_officer, county_admin, login):
+    both = services.user_create(
+        actor=county_admin, username="both2", full_name="", role=Role.VILLAGE_ARCHIVIST, unit=network.village_a1
+    )[0]
+    services.role_assignment_create(actor=county_admin, user=both, role=Role.VILLAGE_ARCHIVIST, unit=network.village_b1)
+    here = RoleAssignment.objects.get(user=both, unit=network.village_a1)
+    assert login(township_officer).get(reverse("villages:role-revoke", args=[here.pk])).status_code == 403
+
+
+def test_granting_twice_is_a_clear_refusal(network, county_admin):
+    user = services.user_create(actor=county_admin, username="g2", full_name="")[0]
+    services.role_assignment_create(actor=county_admin, user=user, role=Role.LOOKUP_OPERATOR, unit=network.village_a1)
+    with pytest.raises(ValidationError):
+        services.role_assignment_create(
+            actor=county_admin, user=user, role=Role.LOOKUP_OPERATOR, unit=network.village_a1
+        )
+    assignment = RoleAssignment.objects.get(user=user)
+    services.role_assignment_delete(actor=county_admin, assignment=assignment)
+    with pytest.raises(ValidationError):  # the same revoke again (a second click at the same moment)
+        services.role_assignment_delete(actor=county_admin, assignment=assignment)

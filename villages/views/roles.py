@@ -83,7 +83,7 @@ def role_revoke(request: HttpRequest, pk: int) -> HttpResponse:
             messages.info(request, _("This role was already revoked."))
             return redirect(back)
         raise Http404
-    if assignment.role not in services.grantable_roles_on(actor=request.user, unit=assignment.unit):
+    if not services.mark_revocable(actor=request.user, assignments=[assignment])[0].revocable:
         raise PermissionDenied(_("You may not revoke the role “%(role)s”.") % {"role": assignment.get_role_display()})
     if request.method == "POST":
         try:
