@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import tempfile
 import warnings
 from collections.abc import Iterable
@@ -31,8 +32,10 @@ from archives_site.scoping import SYSTEM, Action
 
 from .models import Item, MasterFile, PageImage, PageSource
 
-# Pillow's format name → the extension of the stored master.
-ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "TIFF": "tif"}
+# Pillow's format name → the extension of the stored master. Many phones write MPO: a JPEG with
+# a second (depth or preview) image appended, read as JPEG by everything.
+ACCEPTED_FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "TIFF": "tif"}
+JPEG_FORMATS = ("JPEG", "MPO")
 CHUNK = 1024 * 1024
 DERIVATIVE_QUEUE = "ingest"  # DESIGN §7
 
@@ -74,7 +77,7 @@ def _describe(spool: IO[bytes]) -> dict[str, Any]:
                 fmt = image.format or ""
                 info = {"format": fmt, "width": image.width, "height": image.height, "colour_mode": image.mode}
                 dpi = image.info.get("dpi")
-                if fmt == "JPEG":  # verify() reads no JPEG data: decode it, at 1/8 scale
+                if fmt in JPEG_FORMATS:  # verify() reads no JPEG data: decode it, at 1/8 scale
                     image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
                 image.load()  # a truncated file fails here
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -88,11 +91,10 @@ def _describe(spool: IO[bytes]) -> dict[str, Any]:
     if fmt not in ACCEPTED_FORMATS:
         raise PageFileError(_("The file is not an image this system can keep (JPEG, PNG or TIFF)."), code="format")
     try:
-        info["dpi"] = round(float(dpi[0])) if dpi and float(dpi[0]) > 0 else None
-    except (TypeError, ValueError, IndexError):
-        info["dpi"] = None
-    if info["dpi"] is not None and info["dpi"] > 100_000:
-        info["dpi"] = None
+        value = float(dpi[0]) if dpi else 0.0
+    except (TypeError, ValueError, IndexError, OverflowError):
+        value = 0.0
+    info["dpi"] = round(value) if math.isfinite(value) and 0 < value <= 100_000 else None
     return info
 
 
@@ -218,7 +220,7 @@ def make_derivatives(master_id: int) -> bool:
     reference_edge, thumbnail_edge = settings.PAGE_REFERENCE_EDGE, settings.PAGE_THUMBNAIL_EDGE
     try:
         with default_storage.open(master.storage_name, "rb") as stored, Image.open(stored) as image:
-            if image.format == "JPEG":
+            if image.format in JPEG_FORMATS:
                 image.draft("RGB", (reference_edge, reference_edge))
             image = ImageOps.exif_transpose(image)  # a phone's photo the right way up
             image.load()

@@ -35,7 +35,7 @@ COUNTED_STATUSES = (RecordStatus.FILED,)
 
 def _whole(value: str | None, low: int, high: int) -> int | None:
     text = (value or "").strip()
-    return int(text) if text.isdigit() and low <= int(text) <= high else None
+    return int(text) if text.isascii() and text.isdigit() and low <= int(text) <= high else None
 
 
 @login_required
@@ -160,8 +160,8 @@ def page_image(request: HttpRequest, pk: int, kind: str) -> FileResponse:
         raise Http404
     name = getattr(page.master, PAGE_FILES[kind])
     if not name:
-        if kind != "master":  # derivatives not made yet (or failed): the master's own bytes
-            name = page.master.storage_name if page.master.format == "JPEG" else ""
+        if kind != "master" and not item.is_restricted:  # not made yet (or failed): the master's bytes
+            name = page.master.storage_name if page.master.format in pages.JPEG_FORMATS else ""
         if not name:
             raise Http404
     if kind == "master" and item.is_restricted:

@@ -118,7 +118,7 @@ def test_other_villages_entries_pages_and_catalogues_are_out_of_reach(
     assert c.get(reverse("holdings:catalogue"), {"unit": village["theirs"].unit_id}).status_code == 404
     heading = village["mine"].entries.get(code="B")
     assert c.get(reverse("holdings:file-under-entry", args=[heading.pk])).status_code == 404
-    for odd in ("abc", "-1", "99999999999999999999"):
+    for odd in ("abc", "-1", "99999999999999999999", "²", "١٢"):
         assert c.get(reverse("holdings:catalogue"), {"unit": odd, "year": odd}).status_code in (200, 404)
     filed = _file(village)
     page = pages.pages_add(actor=SYSTEM, item=filed, files=[photo("p.jpg")])[0]

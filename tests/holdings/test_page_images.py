@@ -127,3 +127,12 @@ def test_a_damaged_master_reports_its_derivative_failure(item):
     master.refresh_from_db()
     assert master.derivatives_error and not master.derivatives_ready
     assert pages.pages_add(actor=SYSTEM, item=item, files=[]) == []
+
+
+def test_a_phones_mpo_photo_is_kept_as_a_jpeg(item, village_archivist):
+    out = io.BytesIO()
+    Image.new("RGB", (600, 800), "white").save(out, "MPO", save_all=True, append_images=[Image.new("RGB", (60, 80))])
+    upload = SimpleUploadedFile("IMG_0001.jpg", out.getvalue(), content_type="image/jpeg")
+    page = pages.pages_add(actor=village_archivist, item=item, files=[upload])[0]
+    assert page.master.format == "MPO" and page.master.storage_name.endswith(".jpg")
+    assert pages.make_derivatives(page.master.pk)
