@@ -50,12 +50,13 @@ from .audit_names import (
     object_type_label,
     value_label,
 )
+from .filters import MAX_ID, whole_number
 from .forms import BootstrapFormMixin
 from .models import AuditEvent
 from .scoping import Action
 
 PAGE_SIZE = 50
-MAX_BIGINT = 2**63 - 1
+
 # Object types whose record page the log links to (when it still exists and the reader may see it).
 OBJECT_PAGES = {
     "holdings.item": "holdings:item-detail",
@@ -82,10 +83,10 @@ class BoundedUnitField(forms.ModelChoiceField):
     def to_python(self, value: Any) -> Any:
         if value in self.empty_values:
             return None
-        text = str(value).strip()
-        if not text.isdigit() or int(text) > MAX_BIGINT:
+        number = whole_number(str(value), 0, MAX_ID)
+        if number is None:
             raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
-        return super().to_python(text)
+        return super().to_python(number)
 
 
 class AuditFilterForm(BootstrapFormMixin, forms.Form):
@@ -99,7 +100,7 @@ class AuditFilterForm(BootstrapFormMixin, forms.Form):
     )
     action = forms.ChoiceField(label=gettext_lazy("Action"), required=False)
     object_type = forms.ChoiceField(label=gettext_lazy("Object type"), required=False)
-    object_id = forms.IntegerField(label=gettext_lazy("Object ID"), min_value=1, max_value=MAX_BIGINT, required=False)
+    object_id = forms.IntegerField(label=gettext_lazy("Object ID"), min_value=1, max_value=MAX_ID, required=False)
     code = forms.CharField(
         label=gettext_lazy("Reference code"),
         max_length=100,
@@ -220,7 +221,7 @@ class _Presenter:
         self.records: dict[tuple[str, str], Any] = {}
         by_type: dict[str, set[str]] = {}
         for event in events:
-            if event.object_type and event.object_id.isdigit() and int(event.object_id) <= MAX_BIGINT:
+            if event.object_type and whole_number(event.object_id, 0, MAX_ID) is not None:
                 by_type.setdefault(event.object_type, set()).add(event.object_id)
         for object_type, ids in by_type.items():
             model = object_model(object_type)
@@ -358,8 +359,7 @@ def present(user: Any, events: list[AuditEvent]) -> list[EventRow]:
 
 
 def _seq_param(request: HttpRequest, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() and 0 < int(value) <= MAX_BIGINT else None
+    return whole_number(request.GET.get(name), 1, MAX_ID)
 
 
 @login_required

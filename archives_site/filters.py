@@ -17,6 +17,16 @@ from drf_spectacular.utils import extend_schema_field
 MAX_ID = 2**63 - 1
 
 
+def whole_number(text: str | None, low: int = 1, high: int = MAX_ID) -> int | None:
+    """A whole number typed in an address or a box, between ``low`` and ``high``; anything else
+    (text, signs, ``²`` or other digits Python counts but ``int`` refuses) counts as absent."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
+
+
 class BoundedIntegerFilter(django_filters.NumberFilter):
     """A whole number between ``min_value`` and ``max_value`` (else the form says which)."""
 

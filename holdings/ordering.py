@@ -28,7 +28,7 @@ from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
-from archives_site.filters import MAX_ID
+from archives_site.filters import MAX_ID, whole_number
 from archives_site.scoping import UNIT_PLACEHOLDER
 from archives_site.search import SearchPage, count_total, inline_text, query_terms, search_ids
 
@@ -75,7 +75,7 @@ class SortKey:
         if not text:
             return None
         if self.kind == "int":
-            return int(text) if text.isdigit() and len(text) <= 4 else None
+            return whole_number(text, 0, 9999)
         if self.kind == "date":  # people type 2015-03 or 2015.03.01; the catalogue keeps 20150301
             digits = re.sub(r"[-./年月日\s]", "", text)
             return digits if digits.isdigit() and len(digits) <= 8 else None

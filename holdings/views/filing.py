@@ -19,7 +19,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from archives_site.audit import audit_record
-from archives_site.filters import MAX_ID
+from archives_site.filters import MAX_ID, whole_number
 from archives_site.forms import add_service_errors, form_nonce, spend_nonce
 from archives_site.scoping import Action, user_can
 from villages.models import CatalogueEntry, VillageCatalogue
@@ -33,11 +33,6 @@ from ..models import Category, Item, PageImage, RecordStatus, RetentionPeriod
 COUNTED_STATUSES = (RecordStatus.FILED,)
 
 
-def _whole(value: str | None, low: int, high: int) -> int | None:
-    text = (value or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and low <= int(text) <= high else None
-
-
 @login_required
 def catalogue_page(request: HttpRequest) -> HttpResponse:
     """A village's catalogue with, per entry, the items filed under it in the chosen year and a
@@ -45,7 +40,7 @@ def catalogue_page(request: HttpRequest) -> HttpResponse:
     if not user_can(request.user, VILLAGE_CATALOGUE, Action.VIEW):
         raise PermissionDenied
     catalogues = VillageCatalogue.objects.restrict(request.user, Action.VIEW).select_related("unit", "template")
-    chosen = _whole(request.GET.get("unit"), 1, MAX_ID)
+    chosen = whole_number(request.GET.get("unit"))
     catalogue = None
     if chosen is not None:
         catalogue = catalogues.filter(unit_id=chosen).first()
@@ -53,7 +48,7 @@ def catalogue_page(request: HttpRequest) -> HttpResponse:
             raise Http404
     elif catalogues[:2].count() == 1:
         catalogue = catalogues.first()
-    year = _whole(request.GET.get("year"), 1900, 2100) or timezone.localdate().year
+    year = whole_number(request.GET.get("year"), 1900, 2100) or timezone.localdate().year
     context: dict[str, Any] = {"catalogue": catalogue, "year": year, "catalogues": None}
     if catalogue is None:
         context["catalogues"] = catalogues.order_by("unit__path")[:500]
@@ -99,7 +94,7 @@ def file_under_entry(request: HttpRequest, pk: int) -> HttpResponse:
     if not user_can(request.user, HOLDINGS, Action.ADD):
         raise PermissionDenied
     entry = _entry_for_filing(request, pk)
-    initial = {"year": _whole(request.GET.get("year"), 1900, 2100) or timezone.localdate().year}
+    initial = {"year": whole_number(request.GET.get("year"), 1900, 2100) or timezone.localdate().year}
     form = EntryFilingForm(request.POST or None, request.FILES or None, user=request.user, entry=entry, initial=initial)
     if not form.fields["fonds"].queryset.exists():
         messages.error(

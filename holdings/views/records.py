@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 from django.views.generic import DetailView
 
 from archives_site.audit import audit_record
-from archives_site.filters import MAX_ID
+from archives_site.filters import whole_number
 from archives_site.forms import add_service_errors
 from archives_site.scoping import Action, user_can
 from archives_site.viewmixins import ScopedViewMixin
@@ -32,12 +32,6 @@ from .common import filtered, require_holdings
 PAGE_SIZE = 50
 
 
-def _whole(request: HttpRequest, name: str, high: int) -> int | None:
-    """A positive whole number parameter up to ``high``; anything else counts as absent."""
-    raw = request.GET.get(name) or ""
-    return int(raw) if raw.isdigit() and 1 <= int(raw) <= high else None
-
-
 def _record_list(request: HttpRequest, model: type[Item] | type[Volume], template: str) -> HttpResponse:
     """Items or volumes in the order asked for (档号 inside a fonds or volume, else newest first),
     with filters, Chinese search (highlighted), counts that say what they are, and pages."""
@@ -47,10 +41,10 @@ def _record_list(request: HttpRequest, model: type[Item] | type[Volume], templat
     allowed = ordering.orderings(model, user=request.user)
     current = allowed.get(request.GET.get("ordering") or "") or ordering.default_ordering(model, request.GET)
     position = ordering.Position(
-        after=_whole(request, "after", MAX_ID),
-        before=_whole(request, "before", MAX_ID),
+        after=whole_number(request.GET.get("after")),
+        before=whole_number(request.GET.get("before")),
         start=(request.GET.get("start") or "").strip()[:100] or None,
-        number=_whole(request, "page", ordering.OFFSET_ROWS // PAGE_SIZE + 1),
+        number=whole_number(request.GET.get("page"), 1, ordering.OFFSET_ROWS // PAGE_SIZE + 1),
     )
     page = ordering.record_page(
         qs,

@@ -169,6 +169,8 @@ def test_filters_by_person_action_and_date(client, county_admin, holdings):
         {"person": "x" * 500},
         {"after": "abc"},
         {"after": "99999999999999999999999", "before": "-5"},
+        {"after": "²", "before": "١٢"},  # digits str.isdigit() accepts and int() refuses
+        {"unit": "²"},
     ],
 )
 def test_odd_filters_are_form_errors_not_500(client, county_admin, holdings, params):

@@ -142,3 +142,20 @@ def _file(village):
         title="村民代表会议记录",
         catalogue_entry=entry,
     )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"after": "²"},
+        {"before": "١٢"},
+        {"page": "²"},
+        {"ordering": "year", "start": "²"},
+        {"ordering": "-year", "start": "³³"},
+    ],
+)
+def test_digits_that_are_no_numbers_are_ignored_on_record_lists(client, network, county_archivist, params):
+    """``"²".isdigit()`` is true but ``int("²")`` fails: such a value is absent, not a 500."""
+    c = _client(client, county_archivist)
+    for url in (reverse("holdings:item-list"), reverse("holdings:volume-list")):
+        assert c.get(url, params).status_code == 200, (url, params)
