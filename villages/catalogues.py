@@ -227,13 +227,13 @@ def template_entry_save(
     if entry is None:
         last = template.entries.aggregate(m=Max("position"))["m"] or 0
         entry = TemplateEntry(template=template, key=new_key(), parent=parent, position=last + 100)
-        changes = {"code": [None, data.get("code")]}
-    else:
-        changes = field_changes(entry, data)
-    for name, value in data.items():
-        setattr(entry, name, value)
-    entry.full_clean(exclude=["template", "parent"])
-    _save_unique(entry, _("Another entry of this version has this code."))
+    changes = _write_entry(
+        entry,
+        data,
+        adding=adding,
+        exclude=["template", "parent"],
+        duplicate=_("Another entry of this version has this code."),
+    )
     if changes:
         audit_record(
             action="template.entry_add" if adding else "template.entry_change",
@@ -526,13 +526,13 @@ def catalogue_entry_save_local(
         entry = CatalogueEntry(
             catalogue=catalogue, unit_id=catalogue.unit_id, key=f"local-{new_key()}", parent=parent, position=position
         )
-        changes: dict[str, Any] = {"code": [None, data.get("code")]}
-    else:
-        changes = field_changes(entry, data)
-    for name, value in data.items():
-        setattr(entry, name, value)
-    entry.full_clean(exclude=["catalogue", "unit", "parent", "template_entry"])
-    _save_unique(entry, _("The catalogue already has a live entry with this code."))
+    changes = _write_entry(
+        entry,
+        data,
+        adding=adding,
+        exclude=["catalogue", "unit", "parent", "template_entry"],
+        duplicate=_("The catalogue already has a live entry with this code."),
+    )
     if changes:
         audit_record(
             action="catalogue.entry_add" if adding else "catalogue.entry_change",
@@ -542,6 +542,17 @@ def catalogue_entry_save_local(
             data={"entry": entry.code, **changes},
         )
     return entry
+
+
+def _write_entry(entry: Any, data: dict[str, Any], *, adding: bool, exclude: list[str], duplicate: str) -> dict:
+    """Set an entry's checked content and save it (a template's or a village's own); returns
+    what changed, for the audit trail."""
+    changes = {"code": [None, data.get("code")]} if adding else field_changes(entry, data)
+    for name, value in data.items():
+        setattr(entry, name, value)
+    entry.full_clean(exclude=exclude)
+    _save_unique(entry, duplicate)
+    return changes
 
 
 def _save_unique(entry: Any, message: str) -> None:
