@@ -175,6 +175,7 @@ DATA_LABELS: dict[str | tuple[str, str], Promise] = {
     "changed": _("Changed"),
     "removed": _("Removed"),
     "applicable": _("Applicable"),
+    "kept": _("Own entries kept at the top level"),
 }
 
 # Keys whose stored codes are the choices of a model field other than the event object's own:

@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -81,6 +82,7 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError | PermissionDe
 
 # One-time forms: a form whose result must not happen twice (a new password, a filed item).
 NONCE_SESSION_KEY = "villages_form_nonces"
+NONCE_SPENT_SECONDS = 2 * 24 * 60 * 60  # longer than a session lives unused
 NONCES_KEPT = 20
 
 
@@ -100,4 +102,6 @@ def spend_nonce(request: HttpRequest) -> bool:
     if not nonce or nonce not in kept:
         return False
     request.session[NONCE_SESSION_KEY] = [n for n in kept if n != nonce]
-    return True
+    # Two submissions at once both read the session before either saves it: the cache's atomic
+    # add lets exactly one of them through.
+    return cache.add(f"form-nonce:{nonce}", 1, timeout=NONCE_SPENT_SECONDS)

@@ -175,6 +175,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),  # CELERY_TIMEZONE
         "options": {"queue": "fixity"},
     },
+    "page-derivatives-sweep": {
+        "task": "holdings.tasks.page_derivatives_sweep",
+        "schedule": crontab(minute=17),
+        "options": {"queue": "ingest"},
+    },
 }
 CELERY_TIMEZONE = "Asia/Shanghai"
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import os
+import secrets
 import tempfile
 import warnings
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import IO, Any
 
 from django.conf import settings
@@ -22,12 +25,14 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from archives_site.audit import audit_record
+from archives_site.celery import enqueue_on_commit
 from archives_site.scoping import SYSTEM, Action
 
 from .models import Item, MasterFile, PageImage, PageSource
@@ -106,6 +111,20 @@ def _stored_hash(name: str) -> str:
     return digest.hexdigest()
 
 
+def _place(name: str, content: IO[bytes], sha256: str | None = None) -> None:
+    """Write ``content`` under ``name`` so that no reader ever sees a partial file and nobody
+    else's file is deleted: it is written under a name of its own, checked against ``sha256``
+    when given, then renamed into place in one step (two writers of the same bytes both succeed)."""
+    scratch = default_storage.save(f"{name}.{secrets.token_hex(8)}.part", File(content))
+    try:
+        if sha256 is not None and _stored_hash(scratch) != sha256:
+            raise PageFileError(_("The file could not be stored intact; try again."), code="write_check")
+        os.replace(default_storage.path(scratch), default_storage.path(name))
+    finally:
+        if default_storage.exists(scratch):
+            default_storage.delete(scratch)
+
+
 def store_master(upload: IO[bytes]) -> MasterFile:
     """The master for these bytes: the existing one if the same content arrived before, else a
     new file written once under its hash and read back to check it."""
@@ -116,13 +135,8 @@ def store_master(upload: IO[bytes]) -> MasterFile:
             return existing
         info = _describe(spool)
         name = f"masters/{sha256[:2]}/{sha256[2:4]}/{sha256}.{ACCEPTED_FORMATS[info['format']]}"
-        if not default_storage.exists(name):
-            saved = default_storage.save(name, File(spool))
-            if saved != name:  # another request wrote it meanwhile: keep one copy
-                default_storage.delete(saved)
-        if _stored_hash(name) != sha256:
-            default_storage.delete(name)
-            raise PageFileError(_("The file could not be stored intact; try again."), code="write_check")
+        if not default_storage.exists(name) or _stored_hash(name) != sha256:
+            _place(name, spool, sha256)
     try:
         with transaction.atomic():
             return MasterFile.objects.create(sha256=sha256, size=size, storage_name=name, **info)
@@ -193,7 +207,7 @@ def pages_add(
     if pending:
         from .tasks import page_derivatives
 
-        transaction.on_commit(lambda: page_derivatives.apply_async(args=[pending], queue=DERIVATIVE_QUEUE))
+        enqueue_on_commit(page_derivatives, pending, queue=DERIVATIVE_QUEUE)
     return pages
 
 
@@ -232,12 +246,23 @@ def make_derivatives(master_id: int) -> bool:
     names = {}
     for kind, data in (("reference", reference), ("thumbnail", thumbnail)):
         name = f"derivatives/{master.sha256[:2]}/{master.sha256}-{kind}.jpg"
-        if default_storage.exists(name):
-            default_storage.delete(name)  # a half-written file of an interrupted run
-        default_storage.save(name, io.BytesIO(data))
+        _place(name, io.BytesIO(data))
         names[f"{kind}_name"] = name
     MasterFile.objects.filter(pk=master.pk).update(derivatives_error="", **names)
     return True
+
+
+def derivatives_owed(*, older_than_minutes: int = 10, limit: int = 1000) -> list[int]:
+    """Masters whose derivatives were never made and never failed (a broker that was down when
+    the pages arrived, a worker lost mid-task): the periodic sweep queues them again."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    return list(
+        MasterFile.objects.filter(
+            Q(thumbnail_name="") | Q(reference_name=""), derivatives_error="", created_at__lt=cutoff
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 # --- Reading ---------------------------------------------------------------------------------------

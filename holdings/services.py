@@ -17,7 +17,7 @@ from villages.roles import HOLDINGS
 
 from . import codes
 from .dates import check_date_in_year, validate_year
-from .models import CatalogueRecord, Fonds, Item, NumberCounter, RecordStatus, Volume
+from .models import CatalogueRecord, Category, Fonds, Item, NumberCounter, RecordStatus, RetentionPeriod, Volume
 
 FONDS_FIELDS = ("code", "name", "creating_unit", "custodian_unit", "history", "start_year", "end_year")
 RECORD_FIELDS = (
@@ -113,7 +113,8 @@ def _check_bounds(record: Item | Volume, *, confirm_date: bool) -> None:
 
 def _check_catalogue_entry(record: Item | Volume) -> None:
     """An item filed under a catalogue entry (归档清单) is filed under an entry of its own
-    creating unit's catalogue: a live entry that applies there, not a heading."""
+    creating unit's catalogue: a live entry that applies there, not a heading; in the entry's
+    category (or one of its subdivisions) and kept at least as long as the entry says."""
     entry = getattr(record, "catalogue_entry", None) if getattr(record, "catalogue_entry_id", None) else None
     if entry is None:
         return
@@ -125,6 +126,39 @@ def _check_catalogue_entry(record: Item | Volume) -> None:
         raise ValidationError(
             {"catalogue_entry": _("Choose an entry that applies and is in use (not a heading, not retired).")}
         )
+    category = record.category
+    codes_up = {category.code} | set(
+        Category.objects.filter(pk__in=_category_ancestor_ids(category)).values_list("code", flat=True)
+    )
+    if entry.category_code not in codes_up:
+        raise ValidationError(
+            {
+                "category": _("The catalogue entry %(entry)s is filed in category %(code)s.")
+                % {"entry": entry.code, "code": entry.category_code}
+            }
+        )
+    wanted = RetentionPeriod.objects.filter(code=entry.retention_code).first()
+    if wanted is not None and _retention_years(record.retention) < _retention_years(wanted):
+        raise ValidationError(
+            {
+                "retention": _("The catalogue entry %(entry)s keeps its records for %(period)s: not shorter.")
+                % {"entry": entry.code, "period": wanted.name}
+            }
+        )
+
+
+def _category_ancestor_ids(category: Category) -> list[int]:
+    ids, parent_id = [], category.parent_id
+    while parent_id is not None and parent_id not in ids:
+        ids.append(parent_id)
+        parent_id = Category.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+    return ids
+
+
+def _retention_years(period: RetentionPeriod) -> float:
+    if period.is_legacy and period.maps_to_id:
+        period = period.maps_to
+    return float("inf") if period.years is None else period.years
 
 
 def _refuse_read_only(record: Item | Volume) -> None:
@@ -215,6 +249,17 @@ def fonds_update(*, fonds: Fonds, actor: Any, request: HttpRequest | None = None
     _require_write(actor, Action.CHANGE, fonds.custodian_unit_id)
     if fonds.creating_unit_id != before["creating_unit_id"]:
         _require_creating_unit(actor, fonds.creating_unit_id, Action.CHANGE)
+        filed_elsewhere = Item.objects.filter(fonds=fonds, catalogue_entry__isnull=False).exclude(
+            catalogue_entry__unit_id=fonds.creating_unit_id
+        )
+        if filed_elsewhere.exists():
+            raise ValidationError(
+                {
+                    "creating_unit": _(
+                        "Items of this fonds are filed under the creating unit's catalogue: the creating unit stays."
+                    )
+                }
+            )
     fonds.full_clean()
     fonds.save()
     after = scope_columns(fonds)
@@ -321,7 +366,7 @@ def record_update(
         raise ValidationError({"fonds": _("This volume holds filed items: it cannot move to another fonds.")})
     if set(CLASS_FIELDS) & set(changes):  # a draft's place, or its class inside its volume
         place(record, actor=actor, action=Action.CHANGE)
-    if {"fonds", "volume", "catalogue_entry"} & set(changes):
+    if {"fonds", "volume", "catalogue_entry", "category", "retention"} & set(changes):
         _check_catalogue_entry(record)
     if set(DATED_FIELDS) & set(changes) or confirm_date:  # a confirmed mismatch stays confirmed
         _check_bounds(record, confirm_date=confirm_date)
@@ -343,6 +388,7 @@ def item_file(*, item: Item, actor: Any, request: HttpRequest | None = None) -> 
     if item.number is not None:
         raise ValidationError(_("This item is already filed as %(code)s.") % {"code": item.reference_code})
     place(item, actor=actor, action=Action.CHANGE)
+    _check_catalogue_entry(item)
     _check_bounds(item, confirm_date=True)  # the date was accepted when the draft was saved
     _assign_number(item)
     item.search_text = search_text_for(item)
@@ -395,6 +441,7 @@ def item_renumber(
             {"retention": _("A legacy retention period is kept for old records only; choose Y, D30 or D10.")}
         )
     place(item, actor=actor, action=Action.CHANGE)
+    _check_catalogue_entry(item)
     _check_bounds(item, confirm_date=True)  # renumbering moves the class, not the date
     item.full_clean(exclude=_NOT_CLEANED)
     item.number, item.reference_code = None, None

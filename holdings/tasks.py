@@ -43,3 +43,11 @@ def page_derivatives(master_ids: list[int]) -> None:
     """Make the thumbnails and reference images of page masters; safe to redeliver."""
     for master_id in master_ids:
         pages.make_derivatives(master_id)
+
+
+@shared_task(acks_late=True)  # settings.CELERY_BEAT_SCHEDULE runs it hourly on "ingest"
+def page_derivatives_sweep() -> None:
+    """Queue the derivatives that were owed but never made (see ``pages.derivatives_owed``)."""
+    owed = pages.derivatives_owed()
+    for start in range(0, len(owed), 50):
+        page_derivatives.apply_async(args=[owed[start : start + 50]], queue=pages.DERIVATIVE_QUEUE)

@@ -50,10 +50,11 @@ HEADINGS_FIRST = F("parent_id").asc(nulls_first=True)  # a copy's heading exists
 
 
 def category_choices() -> list[tuple[str, str]]:
-    """The 门类 an entry may name (holdings' categories, looked up through the app registry:
-    villages imports no app above it)."""
+    """The 门类 an entry may name: the holdings' categories in use that are not divided further
+    (KU·01 凭证, not KU), looked up through the app registry: villages imports no app above it."""
     Category = apps.get_model("holdings", "Category")
-    return [(code, f"{code} {name}") for code, name in Category.objects.order_by("code").values_list("code", "name")]
+    rows = Category.objects.filter(is_active=True, children__isnull=True).order_by("sort_order", "code")
+    return [(code, f"{code} {name}") for code, name in rows.values_list("code", "name")]
 
 
 def retention_choices() -> list[tuple[str, str]]:
@@ -117,6 +118,7 @@ def template_load_default(
     _require_template_write(actor, county)
     if county.kind != UnitKind.COUNTY:
         raise ValidationError(_("A reference template belongs to a county."))
+    Unit.objects.select_for_update().filter(pk=county.pk).first()  # two clicks load once
     if CatalogueTemplate.objects.filter(unit=county).exists():
         raise ValidationError(_("The county already has a template: start a new version of it instead."))
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -367,16 +369,24 @@ class Difference:
 
 def catalogue_differences(catalogue: VillageCatalogue, template: CatalogueTemplate | None = None) -> list[Difference]:
     """What a newer version (default: the county's newest published) would change in the
-    catalogue: entries added that apply to the village's kind, entries changed, entries removed.
-    Local entries are the village's own and never differ."""
+    catalogue: entries added that apply to the village's kind, entries changed (content, or
+    moved under another heading: ``fields["heading"]``), entries removed. Local entries are the
+    village's own and never differ."""
     county = county_of(catalogue.unit)
     template = template or (latest_published(county) if county else None)
     if template is None:
         return []
     kind = catalogue.unit.kind
-    new = {entry.key: entry for entry in template.entries.all() if entry.is_heading or entry.applies_to(kind)}
+    new = {
+        entry.key: entry
+        for entry in template.entries.select_related("parent")
+        if entry.is_heading or entry.applies_to(kind)
+    }
     current = {
-        entry.key: entry for entry in catalogue.entries.filter(retired_at__isnull=True, template_entry__isnull=False)
+        entry.key: entry
+        for entry in catalogue.entries.filter(retired_at__isnull=True, template_entry__isnull=False).select_related(
+            "parent"
+        )
     }
     differences = []
     for key, entry in new.items():
@@ -389,10 +399,24 @@ def catalogue_differences(catalogue: VillageCatalogue, template: CatalogueTempla
             for name in ENTRY_FIELDS
             if getattr(mine, name) != getattr(entry, name)
         }
+        heading_now = mine.parent.key if mine.parent_id else None
+        heading_new = entry.parent.key if entry.parent_id else None
+        if heading_now != heading_new:
+            changed["heading"] = [
+                mine.parent.code if mine.parent_id else None,
+                entry.parent.code if entry.parent_id else None,
+            ]
         if changed:
             differences.append(Difference("changed", key, new=entry, current=mine, fields=changed))
     differences += [Difference("removed", key, current=entry) for key, entry in current.items() if key not in new]
     return sorted(differences, key=lambda d: (d.code, DIFFERENCE_KINDS.index(d.kind)))
+
+
+def _adoption_order(difference: Difference) -> tuple[int, bool]:
+    """Removals first (they free codes), then changes, then additions; headings before entries."""
+    order = {"removed": 0, "changed": 1, "added": 2}[difference.kind]
+    source = difference.new or difference.current
+    return order, source.parent_id is not None  # type: ignore[union-attr]
 
 
 @transaction.atomic
@@ -409,13 +433,26 @@ def catalogue_adopt(
     filed items. When nothing is left to adopt, the catalogue is on the new version. Returns
     what was adopted (nothing for keys that no longer differ: a second click is harmless)."""
     _require_catalogue_write(actor, catalogue.unit_id)
-    catalogue = VillageCatalogue.objects.select_for_update().get(pk=catalogue.pk)
+    catalogue = VillageCatalogue.objects.select_for_update().select_related("template").get(pk=catalogue.pk)
     county = county_of(catalogue.unit)
     template = template or (latest_published(county) if county else None)
-    if template is None:
-        raise ValidationError(_("The county has not published a reference template yet."))
+    if (
+        template is None
+        or not template.is_published
+        or county is None
+        or template.unit_id != county.pk
+        or template.version < catalogue.template.version
+    ):
+        raise ValidationError(_("Only a newer published version of the county's template can be adopted."))
+    differences = catalogue_differences(catalogue, template)
     wanted = set(keys)
-    chosen = [d for d in catalogue_differences(catalogue, template) if d.key in wanted]
+    chosen = [d for d in differences if d.key in wanted]
+    # An entry needs its heading: a heading the new version adds comes with its first entry.
+    live_keys = set(catalogue.entries.filter(retired_at__isnull=True).values_list("key", flat=True))
+    for difference in list(chosen):
+        parent = difference.new.parent if difference.new is not None and difference.new.parent_id else None
+        if parent is not None and parent.key not in live_keys and parent.key not in {d.key for d in chosen}:
+            chosen += [d for d in differences if d.key == parent.key and d.kind == "added"]
     headings = {
         entry.key: entry
         for entry in catalogue.entries.filter(
@@ -423,29 +460,36 @@ def catalogue_adopt(
         )
     }
     now = timezone.now()
-    for difference in sorted(chosen, key=lambda d: d.new is None or d.new.parent_id is not None):  # headings first
-        if difference.kind == "added":
-            source = difference.new
-            parent = headings.get(source.parent.key) if source.parent_id else None
-            entry = _entry_copy(catalogue, source, parent)
-            _save_unique(
-                entry, _("The catalogue already has a live entry with the code %(code)s.") % {"code": source.code}
-            )
-            if source.parent_id is None:
-                headings[source.key] = entry
-        elif difference.kind == "changed":
-            entry = difference.current
-            for name, (_old, value) in difference.fields.items():
-                setattr(entry, name, value)
-            entry.template_entry = difference.new
-            _save_unique(
-                entry, _("The catalogue already has a live entry with the code %(code)s.") % {"code": entry.code}
-            )
-        else:
+    clash = _("The catalogue already has a live entry with the code %(code)s (perhaps one of the village's own).")
+    kept_local: list[str] = []
+    for difference in sorted(chosen, key=_adoption_order):
+        if difference.kind == "removed":
             entry = difference.current
             entry.retired_at = now
             entry.save(update_fields=["retired_at", "updated_at"])
+            # The village's own entries under a retired heading stay, at the top level.
+            for local in entry.children.filter(retired_at__isnull=True, template_entry__isnull=True):
+                local.parent = None
+                local.save(update_fields=["parent", "updated_at"])
+                kept_local.append(local.code)
             entry.children.filter(retired_at__isnull=True).update(retired_at=now)
+        elif difference.kind == "changed":
+            entry = difference.current
+            for name, (_old, value) in difference.fields.items():
+                if name != "heading":
+                    setattr(entry, name, value)
+            if "heading" in difference.fields:
+                new_parent = difference.new.parent
+                entry.parent = headings.get(new_parent.key) if new_parent is not None else None
+            entry.template_entry = difference.new
+            _save_unique(entry, clash % {"code": entry.code})
+        else:
+            source = difference.new
+            parent = headings.get(source.parent.key) if source.parent_id else None
+            entry = _entry_copy(catalogue, source, parent)
+            _save_unique(entry, clash % {"code": source.code})
+            if source.parent_id is None:
+                headings[source.key] = entry
     # Entries already on this version need no adoption; carry their link to it.
     for entry in catalogue.entries.filter(retired_at__isnull=True, template_entry__isnull=False).exclude(
         template_entry__template=template
@@ -454,10 +498,10 @@ def catalogue_adopt(
         if same is not None and all(getattr(entry, n) == getattr(same, n) for n in ENTRY_FIELDS):
             entry.template_entry = same
             entry.save(update_fields=["template_entry", "updated_at"])
+    if catalogue.template_id != template.pk and not catalogue_differences(catalogue, template):
+        catalogue.template = template  # nothing (left) to adopt: the catalogue is on this version
+        catalogue.save(update_fields=["template", "updated_at"])
     if chosen:
-        if not catalogue_differences(catalogue, template):
-            catalogue.template = template
-            catalogue.save(update_fields=["template", "updated_at"])
         audit_record(
             action="catalogue.adopt",
             actor=actor,
@@ -470,6 +514,7 @@ def catalogue_adopt(
                     for kind in DIFFERENCE_KINDS
                     if any(d.kind == kind for d in chosen)
                 },
+                **({"kept": kept_local} if kept_local else {}),
             },
         )
     return chosen
@@ -486,6 +531,9 @@ def catalogue_entry_set_applicable(
     reason = (reason or "").strip()
     if not applicable and not reason:
         raise ValidationError({"not_applicable_reason": _("Say why the entry does not apply to this village.")})
+    limit = CatalogueEntry._meta.get_field("not_applicable_reason").max_length
+    if len(reason) > limit:
+        raise ValidationError({"not_applicable_reason": _("Keep the reason within %(n)s characters.") % {"n": limit}})
     if entry.retired_at is not None:
         raise ValidationError(_("This entry is retired."))
     if entry.applicable == applicable and (applicable or entry.not_applicable_reason == reason):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -159,3 +160,48 @@ def test_digits_that_are_no_numbers_are_ignored_on_record_lists(client, network,
     c = _client(client, county_archivist)
     for url in (reverse("holdings:item-list"), reverse("holdings:volume-list")):
         assert c.get(url, params).status_code == 200, (url, params)
+
+
+def test_an_item_stays_in_its_entrys_category_and_retention_and_its_village(village, network):
+    item = _file(village)
+    with pytest.raises(ValidationError) as category:  # B01 is filed as 文书
+        services.record_update(record=item, actor=SYSTEM, category=Category.objects.get(code="ZP"))
+    assert "category" in category.value.message_dict
+    draft = services.item_create(
+        actor=SYSTEM,
+        file=False,
+        fonds=Fonds.objects.get(code="C101"),
+        category=Category.objects.get(code="WS"),
+        retention=RetentionPeriod.objects.get(code="D10"),
+        year=2024,
+        title="村民代表会议签到表",
+    )
+    with pytest.raises(ValidationError) as retention:  # B01 keeps its records permanently
+        services.record_update(record=draft, actor=SYSTEM, catalogue_entry=village["b01"])
+    assert "retention" in retention.value.message_dict
+    with pytest.raises(ValidationError) as moved:  # renumbered into another village's fonds
+        services.item_renumber(item=item, actor=SYSTEM, reason="移错", fonds=Fonds.objects.get(code="C201"))
+    assert "catalogue_entry" in moved.value.message_dict
+    with pytest.raises(ValidationError) as creator:  # the fonds' items are filed under 青石村's catalogue
+        services.fonds_update(fonds=Fonds.objects.get(code="C101"), actor=SYSTEM, creating_unit=network.village_b1)
+    assert "creating_unit" in creator.value.message_dict
+    assert Item.objects.get(pk=item.pk).reference_code == item.reference_code  # nothing half-done
+
+
+def test_a_draft_is_filed_only_under_an_entry_still_in_use(village, village_archivist):
+    draft = services.item_create(
+        actor=SYSTEM,
+        file=False,
+        fonds=Fonds.objects.get(code="C101"),
+        category=Category.objects.get(code="WS"),
+        retention=RetentionPeriod.objects.get(code="Y"),
+        year=2024,
+        title="村民代表会议记录",
+        catalogue_entry=village["b01"],
+    )
+    catalogues.catalogue_entry_set_applicable(
+        actor=village_archivist, entry=village["b01"], applicable=False, reason="并入B02"
+    )
+    with pytest.raises(ValidationError):
+        services.item_file(item=Item.objects.get(pk=draft.pk), actor=SYSTEM)
+    assert Item.objects.get(pk=draft.pk).number is None

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
@@ -136,3 +138,38 @@ def test_a_phones_mpo_photo_is_kept_as_a_jpeg(item, village_archivist):
     page = pages.pages_add(actor=village_archivist, item=item, files=[upload])[0]
     assert page.master.format == "MPO" and page.master.storage_name.endswith(".jpg")
     assert pages.make_derivatives(page.master.pk)
+
+
+def test_two_writers_of_the_same_scan_never_spoil_each_others_file(item, monkeypatch):
+    """The second writer finds the first one's file half-written: it writes its own and renames
+    it into place; it never deletes the file the first one is writing."""
+    original = pages._place
+    calls = []
+
+    def slow_first_writer(name, content, sha256=None):
+        if not calls:  # a partial file under the final name, as a first writer still busy would leave
+            calls.append(name)
+            assert default_storage.save(name, ContentFile(b"\xff\xd8 partial")) == name
+        return original(name, content, sha256)
+
+    monkeypatch.setattr(pages, "_place", slow_first_writer)
+    master = pages.store_master(photo("p1.jpg"))
+    with default_storage.open(master.storage_name, "rb") as stored:
+        assert hashlib.sha256(stored.read()).hexdigest() == master.sha256
+    assert not [n for n in default_storage.listdir(master.storage_name.rsplit("/", 1)[0])[1] if n.endswith(".part")]
+
+
+def test_masters_whose_derivatives_were_never_made_are_swept(
+    item, village_archivist, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):  # the broker was down: nothing queued
+        pages.pages_add(actor=village_archivist, item=item, files=[photo("p1.jpg")])
+    master = MasterFile.objects.get()
+    assert pages.derivatives_owed() == []  # too recent: its task may still be on its way
+    MasterFile.objects.filter(pk=master.pk).update(created_at=master.created_at - timedelta(hours=1))
+    assert pages.derivatives_owed() == [master.pk]
+    from holdings.tasks import page_derivatives_sweep
+
+    page_derivatives_sweep.apply()  # eager in tests: makes them
+    master.refresh_from_db()
+    assert master.derivatives_ready and pages.derivatives_owed() == []

@@ -201,3 +201,109 @@ def test_who_may_do_what(
         catalogues.catalogue_entry_save_local(
             actor=village_archivist, catalogue=theirs, code="X1", title="x", category_code="WS", retention_code="Y"
         )
+
+
+def test_adoption_frees_codes_first_brings_headings_and_keeps_the_villages_own(
+    published, network, county_admin, village_archivist
+):
+    catalogue = catalogues.catalogue_derive(actor=county_admin, unit=network.village_a1)
+    own = catalogues.catalogue_entry_save_local(
+        actor=village_archivist,
+        catalogue=catalogue,
+        parent=_live(catalogue)["K"],
+        code="K91",
+        title="农民画创作与展览",
+        category_code="ZP",
+        retention_code="Y",
+    )
+    draft = catalogues.template_new_version(actor=county_admin, county=network.county)
+    # K is dropped as a heading; its K01 moves under J; a new heading L comes with L01; and
+    # B04 hands its code over to a new entry while itself becoming B09.
+    catalogues.template_entry_save(actor=county_admin, template=draft, entry=draft.entries.get(code="K01"), code="J09")
+    k01 = draft.entries.get(code="J09")
+    k01.parent = draft.entries.get(code="J")
+    k01.save()
+    for child in draft.entries.filter(parent__code="K"):
+        catalogues.template_entry_delete(actor=county_admin, entry=child)
+    catalogues.template_entry_delete(actor=county_admin, entry=draft.entries.get(code="K"))
+    heading = catalogues.template_entry_save(actor=county_admin, template=draft, code="L", title="乡村振兴")
+    catalogues.template_entry_save(
+        actor=county_admin,
+        template=draft,
+        parent=heading,
+        code="L01",
+        title="乡村振兴项目材料",
+        category_code="WS",
+        retention_code="D30",
+    )
+    catalogues.template_entry_save(actor=county_admin, template=draft, entry=draft.entries.get(code="B04"), code="B09")
+    catalogues.template_entry_save(
+        actor=county_admin,
+        template=draft,
+        parent=draft.entries.get(code="B"),
+        code="B04",
+        title="村务监督委员会材料",
+        category_code="WS",
+        retention_code="D30",
+    )
+    catalogues.template_publish(actor=county_admin, template=draft)
+    differences = {(d.code, d.kind): d for d in catalogues.catalogue_differences(catalogue)}
+    assert differences[("J09", "changed")].fields == {"code": ["K01", "J09"], "heading": ["K", "J"]}
+
+    # Only L01 is chosen: its heading L comes with it, not left out or made an entry at the top.
+    catalogues.catalogue_adopt(actor=village_archivist, catalogue=catalogue, keys=[differences[("L01", "added")].key])
+    assert _live(catalogue)["L01"].parent == _live(catalogue)["L"]
+    # The new B04 needs the code the old one gives up: chosen together, in any order, both land.
+    catalogues.catalogue_adopt(
+        actor=village_archivist,
+        catalogue=catalogue,
+        keys=[differences[("B04", "added")].key, differences[("B09", "changed")].key],
+    )
+    assert _live(catalogue)["B04"].title == "村务监督委员会材料" and _live(catalogue)["B09"].template_entry_id
+    # Retiring K keeps the village's own K91, now at the top level; the move of K01 lands under J.
+    rest = [d.key for d in catalogues.catalogue_differences(catalogue)]
+    catalogues.catalogue_adopt(actor=village_archivist, catalogue=catalogue, keys=rest)
+    live = _live(catalogue)
+    assert "K" not in live and live["K91"].pk == own.pk and live["K91"].parent is None
+    assert live["J09"].parent == live["J"]
+    assert AuditEvent.objects.filter(action="catalogue.adopt").latest("seq").data["kept"] == ["K91"]
+    catalogue.refresh_from_db()
+    assert catalogue.template == draft
+
+
+def test_adoption_clashing_with_an_own_code_is_refused_whole(published, network, county_admin, village_archivist):
+    catalogue = catalogues.catalogue_derive(actor=county_admin, unit=network.village_a1)
+    catalogues.catalogue_entry_save_local(
+        actor=village_archivist, catalogue=catalogue, code="G06", title="船鼓", category_code="WS", retention_code="Y"
+    )
+    draft = catalogues.template_new_version(actor=county_admin, county=network.county)
+    catalogues.template_entry_save(
+        actor=county_admin,
+        template=draft,
+        parent=draft.entries.get(code="G"),
+        code="G06",
+        title="殡葬改革材料",
+        category_code="WS",
+        retention_code="D30",
+    )
+    catalogues.template_publish(actor=county_admin, template=draft)
+    (added,) = catalogues.catalogue_differences(catalogue)
+    with pytest.raises(ValidationError, match="G06"):
+        catalogues.catalogue_adopt(actor=village_archivist, catalogue=catalogue, keys=[added.key])
+    assert _live(catalogue)["G06"].title == "船鼓"
+
+
+def test_only_a_newer_published_version_of_the_county_is_adopted_and_an_empty_one_moves_on(
+    published, network, county_admin, village_archivist
+):
+    catalogue = catalogues.catalogue_derive(actor=county_admin, unit=network.village_a1)
+    draft = catalogues.template_new_version(actor=county_admin, county=network.county)
+    with pytest.raises(ValidationError):  # a draft is nobody's to adopt
+        catalogues.catalogue_adopt(actor=village_archivist, catalogue=catalogue, keys=[], template=draft)
+    catalogues.template_publish(actor=county_admin, template=draft)  # nothing changed in it
+    assert catalogues.catalogue_differences(catalogue) == []
+    catalogues.catalogue_adopt(actor=village_archivist, catalogue=catalogue, keys=[])
+    catalogue.refresh_from_db()
+    assert catalogue.template == draft
+    with pytest.raises(ValidationError):  # never back to an older one
+        catalogues.catalogue_adopt(actor=village_archivist, catalogue=catalogue, keys=[], template=published)
