@@ -53,6 +53,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "catalogue.entry_applicable": _("Catalogue entry applicability changed"),
     "catalogue.entry_add": _("Local catalogue entry added"),
     "catalogue.entry_change": _("Local catalogue entry changed"),
+    "reminder.send": _("Filing reminder sent"),
+    "reminder.acknowledge": _("Filing reminder acknowledged"),
     # Fonds, volumes, items.
     "fonds.create": _("Fonds created"),
     "fonds.change": _("Fonds changed"),
@@ -102,6 +104,7 @@ OBJECT_TYPE_LABELS: dict[str, Promise] = {
     "holdings.importjob": _("Import"),
     "holdings.exportjob": _("Export"),
     "holdings.pageimage": _("Page image"),
+    "holdings.filingreminder": _("Filing reminder"),
     "archives_site.apitoken": _("API token"),
 }
 
@@ -176,6 +179,7 @@ DATA_LABELS: dict[str | tuple[str, str], Promise] = {
     "removed": _("Removed"),
     "applicable": _("Applicable"),
     "kept": _("Own entries kept at the top level"),
+    "missing": _("Entries missing"),
 }
 
 # Keys whose stored codes are the choices of a model field other than the event object's own:

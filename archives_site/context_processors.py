@@ -31,7 +31,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": _("Items"), "url": reverse("holdings:item-list"), "icon": "search"})
         items.append({"label": _("Statistics"), "url": reverse("holdings:statistics"), "icon": "bar-chart"})
     if user_can(user, "village_catalogue", Action.VIEW):
-        items.append({"label": _("Filing catalogue"), "url": reverse("holdings:catalogue"), "icon": "list-check"})
+        filing = [
+            {"label": _("Filing catalogue"), "url": reverse("holdings:catalogue"), "icon": "list-check"},
+            {"label": _("Filing completeness"), "url": reverse("holdings:completeness"), "icon": "grid-3x3"},
+        ]
+        active = any(request.path.startswith(entry["url"]) for entry in filing)
+        items.append(
+            {"label": _("Village filing"), "icon": "house-check", "children": filing, "active": active, "key": "filing"}
+        )
     if user_can(user, "holdings", Action.ADD):
         items.append({"label": _("Import"), "url": reverse("holdings:import-new"), "icon": "upload"})
     # Administration: one "Manage" menu when there are several (the bar stays on one line).

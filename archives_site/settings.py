@@ -349,6 +349,7 @@ CATALOGUE_YEARS_AHEAD = env.int("CATALOGUE_YEARS_AHEAD", default=0)
 # (request) -> archives_site.dashboard.Panel | None (the contract is in that module).
 DASHBOARD_PANELS = [
     "villages.dashboard.guide_panel",
+    "holdings.dashboard.completeness_panel",
     "holdings.dashboard.filing_panel",
     "holdings.dashboard.review_panel",
     "holdings.dashboard.jobs_panel",

@@ -1,4 +1,4 @@
-"""``python -m bench [--rows 2000000] [--only search,pages,import,exports] [--rebuild]``.
+"""``python -m bench [--rows 2000000] [--only search,pages,import,exports,completeness] [--rebuild]``.
 
 Runs against its own database (``archives_bench`` next to the one ``DATABASE_URL`` names; the
 development and test databases are never touched), generates the county catalogue once and
@@ -17,7 +17,7 @@ from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = os.environ.get("BENCH_DB", "archives_bench")  # another name only to try changes on the side
-STEPS = ("search", "pages", "import", "exports")
+STEPS = ("search", "pages", "import", "exports", "completeness")
 
 
 def _use_bench_database() -> str:
@@ -127,6 +127,10 @@ def main() -> None:
         from . import pages
 
         sections.append(pages.run(args.rows))
+    if "completeness" in only:
+        from . import completeness
+
+        sections.append(completeness.run())
     if "import" in only:
         from . import imports
 

@@ -34,9 +34,9 @@ from django.utils.translation import pgettext
 from archives_site.dashboard import Chart, Figure, Link, Panel, Row
 from archives_site.scoping import Action, scope_key, user_can, user_scope
 from villages.models import TOWNSHIP_KINDS, VILLAGE_KINDS, Unit
-from villages.roles import HOLDINGS
+from villages.roles import HOLDINGS, VILLAGE_CATALOGUE
 
-from . import imports
+from . import completeness, imports
 from .exports import export_jobs
 from .models import ExportStatus, ImportJob, ImportStatus, Item, OpenStatus, RecordStatus, Volume
 from .selectors import STATISTICS_CACHE_SECONDS, visible
@@ -434,4 +434,61 @@ def review_panel(request: HttpRequest) -> Panel | None:
         ],
         links=[Link(_("Statistics"), reverse("holdings:statistics"), "bar-chart")],
         note=_("Refreshed every few minutes."),
+    )
+
+
+def _sender(reminder: Any) -> str:
+    person = reminder.sent_by
+    return (person.get_full_name() or person.username) if person is not None else _("the township")
+
+
+def completeness_panel(request: HttpRequest) -> Panel | None:
+    """This 年度's filing completeness of the reader's unit (the village's own, the township's,
+    the county's), and the reminders a village has not yet acknowledged."""
+    user = request.user
+    if not user_can(user, VILLAGE_CATALOGUE, Action.VIEW):
+        return None
+    unit = completeness.home_unit(user)
+    if unit is None or not completeness.level(unit):
+        return None
+    year = timezone.localdate().year
+
+    def figures() -> tuple[int | None, int]:
+        villages = [unit] if completeness.level(unit) == "village" else completeness.villages_under(unit)
+        score = completeness.compute(villages, up_to_year=year).total(year)
+        return score.percent, len(score.missing)
+
+    if completeness.level(unit) == "village":  # two small queries: fresh after each filing
+        percent, missing = figures()
+    else:
+        percent, missing = cache.get_or_set(f"completeness-panel:{unit.pk}:{year}", figures, STATISTICS_CACHE_SECONDS)
+    url = f"{reverse('holdings:completeness')}?unit={unit.pk}&year={year}"
+    reminders = completeness.open_reminders(user=user)
+    return Panel(
+        key="completeness",
+        title=_("Filing completeness"),
+        intro=_("Required entries of the filing catalogues that have filed items this year."),
+        figures=[
+            Figure(
+                _("Filed share, year %(year)s") % {"year": year},
+                "—" if percent is None else percent,
+                "%",
+                url,
+                testid="completeness-percent",
+            ),
+            Figure(
+                _("Entries still missing"), missing, _("entries"), url, tone="warning", testid="completeness-missing"
+            ),
+        ],
+        rows=[
+            Row(
+                _("Reminder from %(sender)s: filing for %(year)s") % {"sender": _sender(r), "year": r.year},
+                f"{reverse('holdings:completeness')}?unit={r.unit_id}&year={r.year}",
+                timezone.localtime(r.sent_at).strftime("%Y-%m-%d"),
+                tone="warning",
+            )
+            for r in reminders
+        ],
+        links=[Link(_("See what is missing"), url, "grid-3x3")],
+        note="" if completeness.level(unit) == "village" else _("Figures refresh every few minutes."),
     )

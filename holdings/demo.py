@@ -270,3 +270,71 @@ def _bulk_items(rng, fonds, creator, category, periods, orgs, count, years, temp
     for (year, retention_code, org), last in numbers.items():
         probe = Item(fonds=fonds, category=category, year=year, retention=periods[retention_code], org_code=org)
         services.raise_counter(codes.class_key(probe), last)
+
+
+# How much of its catalogue each village of the officer's township files (the heat-map's story:
+# some villages complete, some far behind); the other townships' villages with fonds take turns.
+DILIGENCE = (1.0, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.25, 0.15, 0.1, 0.05, 0.0)
+FILING_YEARS = range(2021, 2026)
+
+
+@transaction.atomic
+def seed_filing(*, seed: int = 2026) -> dict[str, int]:
+    """Items filed under the villages' catalogue entries, unevenly: every village of the demo
+    township (青石镇) gets its fonds and files from nearly all to nothing; the villages of other
+    townships that have fonds file some. Skips villages that already filed under their catalogue."""
+    from villages.models import VillageCatalogue
+
+    rng = random.Random(f"{seed}:filing")
+    county = village_demo.COUNTY[0]
+    township = Unit.objects.get(code=f"{county}101")
+    for unit in Unit.objects.filter(parent=township).order_by("code"):
+        if not Fonds.objects.filter(creating_unit=unit).exists():
+            services.fonds_create(
+                actor=SYSTEM,
+                code=f"C{unit.code[-6:]}",
+                name=f"{unit.name}民委员会",
+                creating_unit=unit,
+                custodian_unit=unit,
+            )
+    categories = {c.code: c for c in Category.objects.all()}
+    periods = {p.code: p for p in RetentionPeriod.objects.all()}
+    now = timezone.now()
+    filed = 0
+    catalogues = VillageCatalogue.objects.filter(unit__created_fonds__isnull=False).distinct().order_by("unit__code")
+    for position, catalogue in enumerate(catalogues.select_related("unit")):
+        if Item.objects.filter(catalogue_entry__catalogue=catalogue).exists():
+            continue
+        fonds = Fonds.objects.filter(creating_unit=catalogue.unit).order_by("code").first()
+        diligence = DILIGENCE[position % len(DILIGENCE)]
+        batch = []
+        for entry in catalogue.entries.filter(retired_at__isnull=True, applicable=True).exclude(category_code=""):
+            for year in FILING_YEARS:
+                chance = diligence * (0.4 if entry.frequency == "per_event" else 1.0)
+                if entry.frequency == "standing" and year != FILING_YEARS.start:
+                    chance = 0.0
+                if rng.random() >= chance:
+                    continue
+                item = Item(
+                    fonds=fonds,
+                    category=categories[entry.category_code],
+                    retention=periods[entry.retention_code],
+                    year=year,
+                    title=f"{catalogue.unit.name}{year}年{entry.title}",
+                    responsible=fonds.name,
+                    date=f"{year}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}",
+                    page_count=rng.randint(1, 12),
+                    open_status=OpenStatus.UNREVIEWED,
+                    status=RecordStatus.FILED,
+                    filed_at=now,
+                    creating_unit_id=fonds.creating_unit_id,
+                    custodian_unit_id=fonds.custodian_unit_id,
+                    catalogue_entry=entry,
+                )
+                item.number = services.next_number(codes.class_key(item))
+                item.reference_code = codes.code_for(item)
+                item.search_text = services.search_text_for(item)
+                batch.append(item)
+        Item.objects.bulk_create(batch)
+        filed += len(batch)
+    return {"filed": filed}

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from archives_site.scoping import ScopedQuerySet, ScopePolicy
 from archives_site.search import scope_search_indexes
 from villages.models import Unit
-from villages.roles import HOLDINGS
+from villages.roles import HOLDINGS, VILLAGE_CATALOGUE
 
 from .dates import validate_catalogue_date
 
@@ -700,3 +700,44 @@ class RecordNames:
         self.retention(code)
         assert self._retention_order is not None
         return (self._retention_order.get(code, 1 << 15), code)
+
+
+class FilingReminder(models.Model):
+    """A reminder from the township (or the county) to a village of what it still owes for a
+    year's filing (归档齐全). Shown on the village's home page until the village acknowledges it.
+    ``missing`` keeps the entry codes owed when it was sent."""
+
+    unit = models.ForeignKey(Unit, verbose_name=_("village"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    missing = models.JSONField(_("entries missing"), default=list, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acknowledged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope = ScopePolicy(resource=VILLAGE_CATALOGUE, read_fields=("unit_id",), write_fields=("unit_id",))
+
+    class Meta:
+        verbose_name = _("filing reminder")
+        verbose_name_plural = _("filing reminders")
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["unit", "acknowledged_at"], name="reminder_unit_open")]
+
+    def __str__(self) -> str:
+        return _("Filing reminder for %(unit)s, %(year)s") % {"unit": self.unit.name, "year": self.year}

@@ -70,7 +70,7 @@ class FondsFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "holdings.Fonds"
 
-    code = factory.Sequence(lambda n: f"C{n:03d}")
+    code = factory.Sequence(lambda n: f"T{n:04d}")  # never one of the fixed codes tests name (C101, J001)
     name = factory.Sequence(lambda n: f"测试村民委员会全宗{n}")
     creating_unit = factory.SubFactory(UnitFactory)
     custodian_unit = factory.SelfAttribute("creating_unit")

@@ -98,7 +98,7 @@ def test_administrator_creates_a_village_archivist_who_files_an_item_and_the_aud
     field(page, "题名").fill("青石村村务监督委员会工作记录")
     page.get_by_label("日期", exact=True).fill("2024-05-01")
     page.screenshot(path=str(ARTIFACTS / "village-archivist-item-form.png"), full_page=True)
-    page.get_by_role("button", name="归档").click()
+    page.get_by_role("button", name="归档", exact=True).click()
     expect(page.get_by_test_id("reference-code")).to_have_text("C101-WS·2024-D10-0001")
     assert_accessible(page, "item detail")
     page.screenshot(path=str(ARTIFACTS / "village-archivist-item-filed.png"), full_page=True)

@@ -39,6 +39,7 @@ def test_a_village_archivist_files_an_item_with_two_photos_from_a_phone(
     log_in(page, base, village_archivist.username)
     nav = page.get_by_role("navigation", name="主导航")
     nav.get_by_role("button", name="切换导航").click()
+    nav.get_by_role("button", name="村级归档").click()
     nav.get_by_role("link", name="归档清单").click()
     expect(page.get_by_role("heading", name="青石村归档清单")).to_be_visible()
     assert_no_page_overflow(page, "catalogue (phone)")

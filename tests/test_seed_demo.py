@@ -4,6 +4,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from holdings import completeness
 from holdings.models import Fonds, Item, Volume
 from villages.demo import DEMO_LOGINS
 from villages.models import CatalogueEntry, CatalogueTemplate, RoleAssignment, Unit, UnitKind, VillageCatalogue
@@ -42,11 +43,19 @@ def test_seed_demo_builds_the_demo_county_once(db, capsys, api):
     assert "农民画创作与展览" in local and "红色档案征集" in local
     assert "catalogues" in out
 
+    # Filing under the catalogues is uneven: the demo township's heat-map has complete villages
+    # and villages far behind.
+    township = Unit.objects.get(name="青石镇")
+    villages = completeness.villages_under(township)
+    figures = completeness.compute(villages, up_to_year=2025)
+    shares = sorted(figures.score(v.pk, 2025).percent or 0 for v in villages)
+    assert len(villages) == 15 and shares[0] <= 10 and shares[-1] >= 90, shares
+
     _readme_examples_find_something(api)
 
     call_command("seed_demo", force=True, quiet_logins=True)
     assert Unit.objects.count() == sum(counts.values())
-    assert Item.objects.count() == items
+    assert Item.objects.count() == items  # nothing filed twice
     assert Volume.objects.count() == volumes
     assert VillageCatalogue.objects.count() == 90 and CatalogueTemplate.objects.count() == 1
     assert CatalogueEntry.objects.filter(template_entry__isnull=True).count() == len(local)

@@ -1,7 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
 from .imports import ImportJobViewSet
-from .views import CategoryViewSet, FondsViewSet, ItemViewSet, VolumeViewSet
+from .views import CategoryViewSet, CompletenessViewSet, FondsViewSet, ItemViewSet, VolumeViewSet
 
 router = SimpleRouter()  # merged into the one /api/v1/ router
 router.register("fonds", FondsViewSet, basename="fonds")
@@ -9,3 +9,4 @@ router.register("categories", CategoryViewSet, basename="category")
 router.register("volumes", VolumeViewSet, basename="volume")
 router.register("items", ItemViewSet, basename="item")
 router.register("imports", ImportJobViewSet, basename="import")
+router.register("completeness", CompletenessViewSet, basename="completeness")

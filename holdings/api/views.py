@@ -11,10 +11,12 @@ from archives_site.api.fields import ScopedRelatedField, TextField
 from archives_site.api.pagination import SearchPagination
 from archives_site.api.viewsets import ScopedModelViewSet
 from archives_site.audit import audit_record
-from archives_site.scoping import Action, user_can
-from villages.roles import HOLDINGS
+from archives_site.filters import MAX_ID
+from archives_site.scoping import Action, user_can, user_scope
+from villages.models import Unit
+from villages.roles import HOLDINGS, VILLAGE_CATALOGUE
 
-from .. import selectors, services
+from .. import completeness, selectors, services
 from ..filtersets import FondsFilterSet, ItemFilterSet, VolumeFilterSet
 from ..models import Category, Fonds, Item, RetentionPeriod, Volume
 from .serializers import CategorySerializer, FondsSerializer, ItemListSerializer, ItemSerializer, VolumeSerializer
@@ -42,6 +44,11 @@ class ItemRenumberSerializer(serializers.ModelSerializer):
 class HoldingsReader(permissions.BasePermission):
     def has_permission(self, request: Any, view: Any) -> bool:
         return user_can(request.user, HOLDINGS, Action.VIEW)
+
+
+class CatalogueReader(permissions.BasePermission):
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return user_can(request.user, VILLAGE_CATALOGUE, Action.VIEW)
 
 
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
@@ -150,3 +157,75 @@ class ItemViewSet(CatalogueRecordViewSet):
         reason = fields.pop("reason")
         item = services.item_renumber(item=item, actor=request.user, request=request, reason=reason, **fields)
         return Response(self.get_serializer(item).data)
+
+
+class CompletenessQuerySerializer(serializers.Serializer):
+    unit = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="A county, township or village id within your reach."
+    )
+    year = serializers.IntegerField(min_value=1949, max_value=2100, help_text="The filing year (年度).")
+
+
+class MissingEntrySerializer(serializers.Serializer):
+    entry = serializers.IntegerField(help_text="The catalogue entry's id.")
+    code = serializers.CharField()
+    title = serializers.CharField()
+
+
+class VillageCompletenessSerializer(serializers.Serializer):
+    unit = serializers.IntegerField()
+    unit_code = serializers.CharField()
+    unit_name = serializers.CharField()
+    year = serializers.IntegerField()
+    has_catalogue = serializers.BooleanField()
+    owed = serializers.IntegerField(help_text="Required entries owed this year (per-event ones only when filed).")
+    filed = serializers.IntegerField()
+    percent = serializers.IntegerField(
+        allow_null=True, help_text="Filed share, rounded down; null when nothing is owed."
+    )
+    missing = MissingEntrySerializer(many=True)
+
+
+class CompletenessSerializer(serializers.Serializer):
+    unit = serializers.IntegerField()
+    unit_name = serializers.CharField()
+    year = serializers.IntegerField()
+    owed = serializers.IntegerField()
+    filed = serializers.IntegerField()
+    percent = serializers.IntegerField(allow_null=True)
+    villages = VillageCompletenessSerializer(many=True)
+
+
+class CompletenessViewSet(viewsets.ViewSet):
+    """Filing completeness (归档齐全) of a unit's villages for a year: per village the required
+    entries owed, filed and missing (DESIGN §3; the rule is in ``holdings.completeness``). A unit
+    outside your reach for village catalogues answers 404."""
+
+    permission_classes = [permissions.IsAuthenticated, CatalogueReader]
+
+    @extend_schema(
+        parameters=[CompletenessQuerySerializer],
+        responses={200: CompletenessSerializer, **ERROR_RESPONSES},
+    )
+    def list(self, request: Any) -> Response:
+        query = CompletenessQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        unit = Unit.objects.filter(pk=query.validated_data["unit"]).first()
+        scope = user_scope(request.user, VILLAGE_CATALOGUE, Action.VIEW)
+        if unit is None or not scope.contains(unit.pk) or not completeness.level(unit):
+            raise exceptions.NotFound
+        year = query.validated_data["year"]
+        villages = [unit] if completeness.level(unit) == "village" else completeness.villages_under(unit)
+        figures = completeness.compute(villages, up_to_year=year)
+        total = figures.total(year)
+        return Response(
+            {
+                "unit": unit.pk,
+                "unit_name": unit.name,
+                "year": year,
+                "owed": total.owed,
+                "filed": total.filed,
+                "percent": total.percent,
+                "villages": completeness.as_data(figures, year),
+            }
+        )

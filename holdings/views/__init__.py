@@ -1,6 +1,7 @@
 """Staff pages of the holdings, one module per area: fonds, records (volumes, items, their
 forms), exports, statistics and imports. ``holdings.urls`` names them all from here."""
 
+from .completeness import completeness_page, completeness_remind, reminder_acknowledge
 from .exports import export_detail, export_download, export_list, export_requeue, item_export
 from .filing import catalogue_page, file_under_entry, page_image
 from .fonds import FondsDetailView, FondsListView, fonds_create, fonds_update
@@ -24,6 +25,8 @@ __all__ = [
     "ItemDetailView",
     "VolumeDetailView",
     "catalogue_page",
+    "completeness_page",
+    "completeness_remind",
     "export_detail",
     "export_download",
     "export_list",
@@ -42,6 +45,7 @@ __all__ = [
     "item_renumber",
     "item_update",
     "page_image",
+    "reminder_acknowledge",
     "statistics",
     "volume_create",
     "volume_list",

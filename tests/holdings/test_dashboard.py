@@ -57,7 +57,7 @@ def test_village_archivist_sees_a_new_draft_in_drafts_to_file_and_its_link_lists
     ItemFactory(fonds=world.village_a1_fonds, year=YEAR - 1)
     ItemFactory(fonds=world.village_b1_fonds, year=YEAR)  # another township's village: not counted
     html = home(village_archivist)  # the cached figures are computed now
-    assert panels(html) == ["filing", "jobs"]
+    assert panels(html) == ["completeness", "filing", "jobs"]
     assert figure(html, "drafts")[0] == "0 件"
 
     services.item_create(
@@ -101,7 +101,7 @@ def test_township_officer_sees_each_village_and_a_role_change_at_once(home, worl
     ItemFactory(fonds=world.village_a2_fonds, year=YEAR - 3)
     ItemFactory(fonds=world.village_b1_fonds, year=YEAR)
     html = home(township_officer)
-    assert panels(html) == ["filing", "jobs", "units", "people", "network"]
+    assert panels(html) == ["completeness", "filing", "jobs", "units", "people", "network"]
     units = panel(html, "units")
     assert "青石镇下属单位" in units
     table = units.split('data-testid="chart-table"', 1)[1]
@@ -162,7 +162,7 @@ def test_inspector_sees_the_guide_and_the_county_by_unit(home, world, network):
     RoleAssignmentFactory(user=inspector, role=Role.INSPECTOR, unit=network.county)
     ItemFactory(fonds=world.village_b1_fonds, year=YEAR)
     html = home(inspector)
-    assert panels(html) == ["guide", "jobs", "units"]
+    assert panels(html) == ["guide", "completeness", "jobs", "units"]
     assert "检查" in panel(html, "guide")
 
 

@@ -31,6 +31,8 @@ class Command(BaseCommand):
                 f"Demo holdings ready: {held['fonds']} fonds, {held['volumes']} volumes, {held['items']} items."
             )
         )
+        filing = holdings_demo.seed_filing()
+        self.stdout.write(self.style.SUCCESS(f"Filed under the village catalogues: {filing['filed']} items."))
         if quiet_logins:
             return
         self.stdout.write("")
