@@ -53,6 +53,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "catalogue.entry_applicable": _("Catalogue entry applicability changed"),
     "catalogue.entry_add": _("Local catalogue entry added"),
     "catalogue.entry_change": _("Local catalogue entry changed"),
+    "unit.custody": _("Custody mode changed"),
     "reminder.send": _("Filing reminder sent"),
     "reminder.acknowledge": _("Filing reminder acknowledged"),
     # Fonds, volumes, items.
@@ -180,6 +181,8 @@ DATA_LABELS: dict[str | tuple[str, str], Promise] = {
     "applicable": _("Applicable"),
     "kept": _("Own entries kept at the top level"),
     "missing": _("Entries missing"),
+    "keeper_unit_id": _("Kept by"),
+    "effective_date": _("Effective from"),
 }
 
 # Keys whose stored codes are the choices of a model field other than the event object's own:

@@ -706,6 +706,13 @@ def _table_ddl() -> dict[str, list]:
             [TABLE],
         )
         indexes = cursor.fetchall()
+        # Other tables' foreign keys to the items (page images…) depend on the primary key.
+        cursor.execute(
+            "SELECT conname, conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE confrelid = %s::regclass AND conrelid <> confrelid AND contype = 'f' ORDER BY conname",
+            [TABLE],
+        )
+        incoming = cursor.fetchall()
     builds = [[name, definition] for name, definition in indexes]
     builds += [[name, indexdef] for name, kind, _d, indexdef in constraints if kind in "pu"]
     attach = [
@@ -721,7 +728,11 @@ def _table_ddl() -> dict[str, list]:
         for name, kind, definition, _i in constraints
         if kind == "f"
     ]
-    drops = [f'ALTER TABLE {TABLE} DROP CONSTRAINT "{name}"' for name, _k, _d, _i in constraints]
+    foreign += [
+        [name, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'] for name, table, definition in incoming
+    ]
+    drops = [f'ALTER TABLE {table} DROP CONSTRAINT IF EXISTS "{name}"' for name, table, _d in incoming]
+    drops += [f'ALTER TABLE {TABLE} DROP CONSTRAINT "{name}"' for name, _k, _d, _i in constraints]
     drops += [f'DROP INDEX "{name}"' for name, _d in indexes]
     return {"builds": builds, "attach": attach, "foreign": foreign, "drops": drops}
 
@@ -842,7 +853,7 @@ def load(rows: int, plans: list[FondsPlan]) -> dict[str, Any]:
     meta_set("pending_ddl", ddl)
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {TABLE}")
+        cursor.execute(f"TRUNCATE {TABLE} CASCADE")  # page images of the old items go with them
         cursor.execute("DELETE FROM holdings_numbercounter WHERE key LIKE 'item:%'")
         cursor.execute(
             "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype IN ('p','u','f') "
@@ -852,7 +863,7 @@ def load(rows: int, plans: list[FondsPlan]) -> dict[str, Any]:
         )
         present = {r[0] for r in cursor.fetchall()}
         for statement in ddl["drops"]:
-            if statement.split('"')[1] in present:
+            if statement.split('"')[1] in present or " IF EXISTS " in statement:
                 cursor.execute(statement)
     timings["truncate and drop indexes"] = time.perf_counter() - started
 

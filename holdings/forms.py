@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from archives_site.forms import BootstrapFormMixin, ServiceFieldsMixin
 from archives_site.scoping import Action, user_scope
-from villages.models import Unit
+from villages.models import CustodyMode, Unit
 from villages.roles import HOLDINGS
+from villages.selectors import units_in_reach
 
 from . import services
 from .dates import parse_catalogue_date
@@ -291,3 +292,28 @@ class EntryFilingForm(BootstrapFormMixin, forms.Form):
         date, researched = parse_catalogue_date(self.cleaned_data.get("date"))
         self.cleaned_data["date_researched"] = researched
         return date
+
+
+class CustodyChangeForm(BootstrapFormMixin, forms.Form):
+    """A change of who keeps a village's records: the mode, the keeper under 托管, the date it
+    took effect and the reason (the decision's document number)."""
+
+    mode = forms.ChoiceField(label=_("Custody mode"), choices=CustodyMode.choices)
+    keeper = forms.ModelChoiceField(
+        label=_("Kept by (entrusted custody)"),
+        queryset=Unit.objects.none(),
+        required=False,
+        help_text=_("Only for entrusted custody: the archive or the unit that keeps the records."),
+    )
+    effective_date = forms.DateField(label=_("Effective from"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Reason"), max_length=200, help_text=_("The decision and its document number."))
+
+    def __init__(self, *args: Any, user: Any, village: Unit, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from .custody import KEEPER_KINDS
+
+        self.fields["keeper"].queryset = (
+            units_in_reach(user=user, resource=HOLDINGS, action=Action.CHANGE)
+            .filter(kind__in=KEEPER_KINDS)
+            .exclude(pk=village.pk)
+        )

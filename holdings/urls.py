@@ -26,6 +26,7 @@ urlpatterns = [
     path("statistics/", views.statistics, name="statistics"),
     path("catalogue/", views.catalogue_page, name="catalogue"),
     path("catalogue/entries/<int:pk>/file/", views.file_under_entry, name="file-under-entry"),
+    path("custody/<int:pk>/", views.custody_page, name="custody"),
     path("completeness/", views.completeness_page, name="completeness"),
     path("completeness/<int:pk>/remind/", views.completeness_remind, name="completeness-remind"),
     path("reminders/<int:pk>/acknowledge/", views.reminder_acknowledge, name="reminder-acknowledge"),

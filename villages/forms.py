@@ -135,7 +135,8 @@ class GrantForm(BootstrapFormMixin, forms.Form):
 
 class UnitForm(BootstrapFormMixin, ServiceFieldsMixin, forms.ModelForm):
     """Create a unit under a parent, or edit one. A kind change and a move are the county
-    administrator's (the service refuses others; the refusal shows on the form)."""
+    administrator's (the service refuses others; the refusal shows on the form). The custody
+    mode is set when a village is created; later changes have their own page."""
 
     class Meta:
         model = Unit
@@ -162,5 +163,7 @@ class UnitForm(BootstrapFormMixin, ServiceFieldsMixin, forms.ModelForm):
             self.fields["parent"].queryset = parents.exclude(path__startswith=self.instance.path)
             if self.instance.parent_id is None:
                 del self.fields["parent"]
+            # A change of custody is dated, reasoned and moves records: its own page (holdings).
+            del self.fields["custody_mode"]
         else:
             del self.fields["is_active"]

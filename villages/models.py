@@ -422,3 +422,35 @@ class CatalogueEntry(CatalogueFields):
     @property
     def is_live(self) -> bool:
         return self.retired_at is None
+
+
+class CustodyChange(models.Model):
+    """A dated change of who keeps a village's records (村档村管 / 村档乡管 / 托管): the record of
+    the decision, kept for good. ``keeper`` is the unit that holds the records from then on."""
+
+    unit = models.ForeignKey(Unit, verbose_name=_("village"), on_delete=models.PROTECT, related_name="custody_changes")
+    previous_mode = models.CharField(_("previous custody mode"), max_length=16, choices=CustodyMode.choices, blank=True)
+    mode = models.CharField(_("custody mode"), max_length=16, choices=CustodyMode.choices)
+    keeper = models.ForeignKey(Unit, verbose_name=_("kept by"), on_delete=models.PROTECT, related_name="+")
+    effective_date = models.DateField(_("effective from"))
+    reason = models.CharField(_("reason"), max_length=200)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = ScopePolicy(resource=UNIT, read_fields=("unit_id",), write_fields=("unit_id",))
+
+    class Meta:
+        verbose_name = _("custody change")
+        verbose_name_plural = _("custody changes")
+        ordering = ["-effective_date", "-changed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.get_mode_display()} · {self.effective_date}"

@@ -83,6 +83,15 @@ def unit_update(*, unit: Unit, actor: Any, request: HttpRequest | None = None, *
         )
     if fields.get("is_active") is False and unit.is_active and not _other_county_admins(outside_path=unit.path):
         raise ValidationError({"is_active": _last_county_admin_message()})
+    if "custody_mode" in fields and (fields["custody_mode"] or "") != unit.custody_mode and unit.pk:
+        raise ValidationError(
+            {
+                "custody_mode": _(
+                    "A change of custody is recorded with its date and reason, and moves the village's "
+                    "records: use “History and changes” on the unit's page."
+                )
+            }
+        )
     changes = field_changes(unit, {name: value for name, value in fields.items() if name in UNIT_EDITABLE_FIELDS})
     for name in changes:
         setattr(unit, name, fields[name])

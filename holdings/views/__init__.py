@@ -2,6 +2,7 @@
 forms), exports, statistics and imports. ``holdings.urls`` names them all from here."""
 
 from .completeness import completeness_page, completeness_remind, reminder_acknowledge
+from .custody import custody_page
 from .exports import export_detail, export_download, export_list, export_requeue, item_export
 from .filing import catalogue_page, file_under_entry, page_image
 from .fonds import FondsDetailView, FondsListView, fonds_create, fonds_update
@@ -27,6 +28,7 @@ __all__ = [
     "catalogue_page",
     "completeness_page",
     "completeness_remind",
+    "custody_page",
     "export_detail",
     "export_download",
     "export_list",
