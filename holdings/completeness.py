@@ -272,6 +272,10 @@ def reminder_send(
     if pending is not None:
         return pending
     score = compute([village], up_to_year=year).score(village.pk, year)
+    if not score.missing:
+        raise ValidationError(
+            _("%(unit)s misses nothing for %(year)s: no reminder is needed.") % {"unit": village.name, "year": year}
+        )
     reminder = FilingReminder.objects.create(
         unit=village,
         year=year,
@@ -305,11 +309,26 @@ def reminder_acknowledge(*, actor: Any, reminder: FilingReminder, request: HttpR
     return reminder
 
 
+def may_acknowledge(actor: Any, village_id: int) -> bool:
+    """Whether ``actor`` answers for the village itself: may change its catalogue but not send it
+    reminders (a township officer could otherwise clear a reminder before the village saw it)."""
+    if actor is SYSTEM:
+        return True
+    return user_scope(actor, VILLAGE_CATALOGUE, Action.CHANGE).contains(village_id) and not user_scope(
+        actor, VILLAGE_CATALOGUE, Action.ADD
+    ).contains(village_id)
+
+
 def open_reminders(*, user: Any, limit: int = 5) -> list[FilingReminder]:
-    """Unacknowledged reminders to the villages the user files for (their home page)."""
+    """Unacknowledged reminders to the villages the user answers for (their home page); senders
+    see none of the reminders they sent here."""
+    change = user_scope(user, VILLAGE_CATALOGUE, Action.CHANGE)
+    send = user_scope(user, VILLAGE_CATALOGUE, Action.ADD)
+    if change.everything or send.everything:
+        return []
+    own = change.unit_ids - send.unit_ids
     return list(
-        FilingReminder.objects.restrict(user, Action.CHANGE)
-        .filter(acknowledged_at__isnull=True)
+        FilingReminder.objects.filter(unit_id__in=own, acknowledged_at__isnull=True)
         .select_related("unit", "sent_by")
         .order_by("-sent_at")[:limit]
     )

@@ -26,6 +26,8 @@ from villages.roles import UNIT
 from . import services
 from .models import Fonds
 
+EARLIEST = dt.date(1949, 10, 1)  # no village custody decision predates the People's Republic
+
 # Units that may keep a village's records on its behalf (托管).
 KEEPER_KINDS = frozenset({UnitKind.ARCHIVE, *TOWNSHIP_KINDS, *VILLAGE_KINDS})
 
@@ -82,12 +84,18 @@ def custody_change(
         errors["reason"] = _("Give the reason or the decision behind the change (e.g. its document number).")
     elif len(reason) > CustodyChange._meta.get_field("reason").max_length:
         errors["reason"] = _("Keep the reason within %(n)s characters.") % {"n": 200}
-    if not isinstance(effective_date, dt.date) or effective_date > timezone.localdate():
+    current = CustodyChange.objects.filter(unit=village).order_by("-changed_at", "-pk").first()
+    if not isinstance(effective_date, dt.date) or not EARLIEST <= effective_date <= timezone.localdate():
         errors["effective_date"] = _("Give the date the change took effect (not a future date).")
+    elif current is not None and effective_date < current.effective_date:
+        # The history is a sequence: a change dated before the last one would leave it saying
+        # one keeper while the records sit with another.
+        errors["effective_date"] = _("The last change took effect on %(date)s: a new one cannot be dated earlier.") % {
+            "date": current.effective_date.isoformat()
+        }
     if errors:
         raise ValidationError(errors)
     new_keeper = keeper_for(village, mode, keeper)
-    current = CustodyChange.objects.filter(unit=village).order_by("-effective_date", "-changed_at").first()
     current_keeper_id = current.keeper_id if current else None
     if village.custody_mode == mode and current_keeper_id in (None, new_keeper.pk):
         raise ValidationError(

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, serializers, viewsets
@@ -163,7 +164,14 @@ class CompletenessQuerySerializer(serializers.Serializer):
     unit = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, help_text="A county, township or village id within your reach."
     )
-    year = serializers.IntegerField(min_value=1949, max_value=2100, help_text="The filing year (年度).")
+    year = serializers.IntegerField(
+        min_value=1949, required=False, help_text="The filing year (年度); this year when left out."
+    )
+
+    def validate_year(self, value: int) -> int:
+        if value > timezone.localdate().year:
+            raise serializers.ValidationError(_("A year still to come has nothing filed yet."))
+        return value
 
 
 class MissingEntrySerializer(serializers.Serializer):
@@ -214,7 +222,7 @@ class CompletenessViewSet(viewsets.ViewSet):
         scope = user_scope(request.user, VILLAGE_CATALOGUE, Action.VIEW)
         if unit is None or not scope.contains(unit.pk) or not completeness.level(unit):
             raise exceptions.NotFound
-        year = query.validated_data["year"]
+        year = query.validated_data.get("year") or timezone.localdate().year
         villages = [unit] if completeness.level(unit) == "village" else completeness.villages_under(unit)
         figures = completeness.compute(villages, up_to_year=year)
         total = figures.total(year)

@@ -7,6 +7,7 @@ the reader's reach for village catalogues is a 404, like any record out of reach
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -16,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -65,7 +67,7 @@ def completeness_page(request: HttpRequest) -> HttpResponse:
         "unit": unit,
         "level": completeness.level(unit),
         "year": year,
-        "year_choices": list(range(this_year, this_year - 20, -1)),
+        "year_choices": sorted({*range(this_year, this_year - 20, -1), year}, reverse=True),
         "ancestors": [
             u for u in Unit.objects.filter(pk__in=unit.ancestor_ids).order_by("depth") if scope.contains(u.pk)
         ],
@@ -101,9 +103,7 @@ def completeness_page(request: HttpRequest) -> HttpResponse:
                 {
                     "unit": village,
                     "score": figures.score(village.pk, year),
-                    "cells": [
-                        (state, State.LABELS[state], entry) for state, entry in figures.row(village.pk, year, columns)
-                    ],
+                    "cells": _cells(figures.row(village.pk, year, columns)),
                     "url": _page_url(village, year),
                     "can_remind": can_remind.contains(village.pk),
                     "last_sent": last_sent.get(village.pk),
@@ -115,10 +115,7 @@ def completeness_page(request: HttpRequest) -> HttpResponse:
         entries = figures.entries.get(unit.pk, [])
         context.update(
             years=years,
-            entry_rows=[
-                {"entry": e, "cells": [(s, State.LABELS[s]) for s in (figures.state(e, y) for y in years)]}
-                for e in entries
-            ],
+            entry_rows=[{"entry": e, "cells": _cells((figures.state(e, y), None) for y in years)} for e in entries],
             year_scores=[figures.score(unit.pk, y) for y in years],
             missing=figures.score(unit.pk, year).missing,
             can_file=user_can(request.user, HOLDINGS, Action.ADD)
@@ -127,9 +124,24 @@ def completeness_page(request: HttpRequest) -> HttpResponse:
             .filter(unit=unit, acknowledged_at__isnull=True)
             .select_related("sent_by")
             .order_by("-sent_at")[:5],
-            can_acknowledge=user_scope(request.user, VILLAGE_CATALOGUE, Action.CHANGE).contains(unit.pk),
+            can_acknowledge=completeness.may_acknowledge(request.user, unit.pk),
         )
     return render(request, "holdings/completeness.html", context)
+
+
+def _cells(states: Iterable[tuple[str, Any]]) -> str:
+    """A heat-map row's cells as HTML, built here: 90 villages × 20 entries is 1,800 cells, too
+    many for the template language on a page that must answer in 200 ms. Each cell says its state
+    in a hidden text (the colour and symbol come from site.css)."""
+    labels = {state: str(label) for state, label in State.LABELS.items()}
+    return format_html_join(
+        "",
+        '<td class="cm-cell cm-{}" data-state="{}" title="{}"><span class="visually-hidden">{}</span></td>',
+        (
+            (state, state, f"{entry.code} {entry.title} · {labels[state]}" if entry else labels[state], labels[state])
+            for state, entry in states
+        ),
+    )
 
 
 def _chart_over_years(figures: completeness.Completeness, years: list[int]) -> Chart:
@@ -153,7 +165,13 @@ def completeness_remind(request: HttpRequest, pk: int) -> HttpResponse:
     if not scope.contains(village.pk):
         raise Http404
     year = whole_number(request.POST.get("year"), FIRST_YEAR, timezone.localdate().year)
-    back = _page_url(village.parent if village.parent_id else village, year or timezone.localdate().year)
+    shown = year or timezone.localdate().year
+    # Back to the township's heat-map the button was on (a unit that is no village: the start page).
+    back = (
+        _page_url(village.parent, shown)
+        if village.is_village and scope.contains(village.parent_id)
+        else f"{reverse('holdings:completeness')}?year={shown}"
+    )
     if year is None:
         messages.error(request, _("Choose a year."))
         return redirect(back)
@@ -176,6 +194,8 @@ def completeness_remind(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reminder_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     reminder = get_object_or_404(FilingReminder.objects.restrict(request.user, Action.VIEW), pk=pk)
+    if not completeness.may_acknowledge(request.user, reminder.unit_id):
+        raise PermissionDenied
     completeness.reminder_acknowledge(actor=request.user, reminder=reminder, request=request)
     messages.success(request, _("The reminder is marked as read."))
     return redirect(_page_url(reminder.unit, reminder.year))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from archives_site.models import AuditEvent
@@ -186,6 +186,13 @@ def test_a_reminder_reaches_the_village_once_and_is_acknowledged(
     assert "的提醒" not in v.get(reverse("home")).content.decode()
     reminder.refresh_from_db()
     assert reminder.acknowledged_by == a2_archivist
+    # Only the village acknowledges: the township cannot clear it before the village saw it.
+    c = _client(client, township_officer)
+    second = completeness.reminder_send(actor=township_officer, village=network.village_a2, year=2023)
+    assert c.post(reverse("holdings:reminder-acknowledge", args=[second.pk])).status_code == 403
+    assert "的提醒" not in c.get(reverse("home")).content.decode()  # the sender's home lists none
+    with pytest.raises(ValidationError):  # 青石村 misses nothing for 2024: no reminder
+        completeness.reminder_send(actor=township_officer, village=network.village_a1, year=YEAR)
     # Another village's archivist cannot see or acknowledge it.
     other = _client(client, village_archivist)
     assert other.post(reverse("holdings:reminder-acknowledge", args=[reminder.pk])).status_code == 404
@@ -255,4 +262,8 @@ def test_the_api_gives_the_same_figures_within_reach(api, example, network, town
         == 400
     )
     assert api(village_archivist).get("/api/v1/completeness/", {"unit": 2**70, "year": 2025}).status_code == 400
+    assert (
+        api(village_archivist).get("/api/v1/completeness/", {"unit": network.village_a1.pk, "year": 2100}).status_code
+        == 400
+    )
     assert api().get("/api/v1/completeness/", {"unit": network.village_a1.pk, "year": 2025}).status_code == 401

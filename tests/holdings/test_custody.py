@@ -142,3 +142,26 @@ def test_the_custody_page_records_a_change_and_shows_the_history(
     client.login(username=village_archivist.username, password=PASSWORD)
     assert 'data-testid="custody-save"' not in client.get(url).content.decode()  # reads, cannot change
     assert client.post(url, {"mode": "own_room", "effective_date": "2026-03-02", "reason": "x"}).status_code == 403
+
+
+def test_a_change_dated_before_the_last_one_is_refused(item, network, county_admin):
+    custody_change(
+        actor=county_admin,
+        village=network.village_a1,
+        mode=CustodyMode.ENTRUSTED,
+        keeper=network.village_a2,
+        effective_date=DAY,
+        reason="托管给石门村",
+    )
+    for date in (DAY - dt.timedelta(days=1), dt.date(1, 1, 1)):
+        with pytest.raises(ValidationError) as early:  # the history would name the wrong keeper
+            custody_change(
+                actor=county_admin,
+                village=network.village_a1,
+                mode=CustodyMode.ENTRUSTED,
+                keeper=network.archive,
+                effective_date=date,
+                reason="改为档案馆",
+            )
+        assert "effective_date" in early.value.message_dict
+    assert Item.objects.get(pk=item.pk).custodian_unit == network.village_a2
