@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -163,6 +163,21 @@ def villages_under(unit: Unit) -> list[Unit]:
     )
 
 
+def unit_in_reach(user: Any, unit_id: int | None) -> Unit | None:
+    """The unit whose completeness ``user`` asked for, if they reach it for village catalogues
+    and it has a completeness view (a county, township or village); else None (a 404)."""
+    unit = Unit.objects.filter(pk=unit_id).first() if unit_id is not None else None
+    if unit is None or not level(unit) or not user_scope(user, VILLAGE_CATALOGUE, Action.VIEW).contains(unit.pk):
+        return None
+    return unit
+
+
+def for_unit(unit: Unit, *, up_to_year: int) -> Completeness:
+    """The figures of a village, or of every village below a township or county."""
+    villages = [unit] if level(unit) == "village" else villages_under(unit)
+    return compute(villages, up_to_year=up_to_year)
+
+
 def compute(villages: list[Unit], *, up_to_year: int) -> Completeness:
     """The completeness figures of ``villages`` for every year up to ``up_to_year``: two queries."""
     ids = [village.pk for village in villages]
@@ -170,13 +185,12 @@ def compute(villages: list[Unit], *, up_to_year: int) -> Completeness:
         CatalogueEntry.objects.filter(unit_id__in=ids, retired_at__isnull=True, required=True)
         .exclude(category_code="")
         .order_by("unit_id", "position", "code")
-        .values_list("pk", "unit_id", "code", "title", "frequency", "applicable", "position", "catalogue_id")
+        .values_list("pk", "unit_id", "code", "title", "frequency", "applicable", "position")
     )
     entries: dict[int, list[Entry]] = defaultdict(list)
-    catalogued: set[int] = set()
-    for pk, unit_id, code, title, frequency, applicable, position, _catalogue in rows:
-        entries[unit_id].append(Entry(pk, unit_id, code, title, frequency, applicable, position))
-        catalogued.add(unit_id)
+    for row in rows:
+        entries[row[1]].append(Entry(*row))
+    catalogued = set(entries)
     counted = [entry.pk for group in entries.values() for entry in group if entry.applicable]
     filed_years: dict[int, set[int]] = defaultdict(set)
     if counted:
@@ -198,10 +212,7 @@ def groups_of(unit: Unit, villages: list[Unit]) -> list[tuple[Unit, list[int]]]:
         .only("id", "code", "name", "kind", "path")
         .order_by("code")
     )
-    grouped: list[tuple[Unit, list[int]]] = []
-    for township in townships:
-        grouped.append((township, [v.pk for v in villages if v.path.startswith(township.path)]))
-    return grouped
+    return [(township, [v.pk for v in villages if v.path.startswith(township.path)]) for township in townships]
 
 
 def home_unit(user: Any) -> Unit | None:
@@ -296,7 +307,8 @@ def reminder_send(
 @transaction.atomic
 def reminder_acknowledge(*, actor: Any, reminder: FilingReminder, request: HttpRequest | None = None):
     """The village has seen the reminder: it leaves its home page (kept for the record)."""
-    require_reach(actor, VILLAGE_CATALOGUE, Action.CHANGE, reminder.unit_id, _("This reminder is outside your reach."))
+    if actor is None or not may_acknowledge(actor, reminder.unit_id):
+        raise PermissionDenied(_("A reminder is acknowledged by the village it was sent to."))
     reminder = FilingReminder.objects.select_for_update().get(pk=reminder.pk)
     if reminder.acknowledged_at is not None:
         return reminder

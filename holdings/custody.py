@@ -82,8 +82,8 @@ def custody_change(
     errors = {}
     if not reason:
         errors["reason"] = _("Give the reason or the decision behind the change (e.g. its document number).")
-    elif len(reason) > CustodyChange._meta.get_field("reason").max_length:
-        errors["reason"] = _("Keep the reason within %(n)s characters.") % {"n": 200}
+    elif len(reason) > (limit := CustodyChange._meta.get_field("reason").max_length):
+        errors["reason"] = _("Keep the reason within %(n)s characters.") % {"n": limit}
     current = CustodyChange.objects.filter(unit=village).order_by("-changed_at", "-pk").first()
     if not isinstance(effective_date, dt.date) or not EARLIEST <= effective_date <= timezone.localdate():
         errors["effective_date"] = _("Give the date the change took effect (not a future date).")

@@ -454,15 +454,14 @@ def completeness_panel(request: HttpRequest) -> Panel | None:
     year = timezone.localdate().year
 
     def figures() -> tuple[int | None, int]:
-        villages = [unit] if completeness.level(unit) == "village" else completeness.villages_under(unit)
-        score = completeness.compute(villages, up_to_year=year).total(year)
+        score = completeness.for_unit(unit, up_to_year=year).total(year)
         return score.percent, len(score.missing)
 
     if completeness.level(unit) == "village":  # two small queries: fresh after each filing
         percent, missing = figures()
     else:
         percent, missing = cache.get_or_set(f"completeness-panel:{unit.pk}:{year}", figures, STATISTICS_CACHE_SECONDS)
-    url = f"{reverse('holdings:completeness')}?unit={unit.pk}&year={year}"
+    url = list_url("holdings:completeness", unit=unit.pk, year=year)
     reminders = completeness.open_reminders(user=user)
     return Panel(
         key="completeness",
@@ -483,7 +482,7 @@ def completeness_panel(request: HttpRequest) -> Panel | None:
         rows=[
             Row(
                 _("Reminder from %(sender)s: filing for %(year)s") % {"sender": _sender(r), "year": r.year},
-                f"{reverse('holdings:completeness')}?unit={r.unit_id}&year={r.year}",
+                list_url("holdings:completeness", unit=r.unit_id, year=r.year),
                 timezone.localtime(r.sent_at).strftime("%Y-%m-%d"),
                 tone="warning",
             )

@@ -13,8 +13,7 @@ from archives_site.api.pagination import SearchPagination
 from archives_site.api.viewsets import ScopedModelViewSet
 from archives_site.audit import audit_record
 from archives_site.filters import MAX_ID
-from archives_site.scoping import Action, user_can, user_scope
-from villages.models import Unit
+from archives_site.scoping import Action, user_can
 from villages.roles import HOLDINGS, VILLAGE_CATALOGUE
 
 from .. import completeness, selectors, services
@@ -218,13 +217,11 @@ class CompletenessViewSet(viewsets.ViewSet):
     def list(self, request: Any) -> Response:
         query = CompletenessQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        unit = Unit.objects.filter(pk=query.validated_data["unit"]).first()
-        scope = user_scope(request.user, VILLAGE_CATALOGUE, Action.VIEW)
-        if unit is None or not scope.contains(unit.pk) or not completeness.level(unit):
+        unit = completeness.unit_in_reach(request.user, query.validated_data["unit"])
+        if unit is None:
             raise exceptions.NotFound
         year = query.validated_data.get("year") or timezone.localdate().year
-        villages = [unit] if completeness.level(unit) == "village" else completeness.villages_under(unit)
-        figures = completeness.compute(villages, up_to_year=year)
+        figures = completeness.for_unit(unit, up_to_year=year)
         total = figures.total(year)
         return Response(
             {

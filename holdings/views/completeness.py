@@ -29,6 +29,7 @@ from villages.roles import HOLDINGS, VILLAGE_CATALOGUE
 
 from .. import completeness
 from ..completeness import State
+from ..dashboard import list_url
 from ..models import FilingReminder
 
 CHART_YEARS = 10
@@ -36,18 +37,17 @@ FIRST_YEAR = 1949
 
 
 def _page_url(unit: Unit, year: int) -> str:
-    return f"{reverse('holdings:completeness')}?unit={unit.pk}&year={year}"
+    return list_url("holdings:completeness", unit=unit.pk, year=year)
 
 
 def _reached_unit(request: HttpRequest, raw: str | None) -> Unit:
-    """The unit asked for, if the reader reaches it for village catalogues; else 404."""
-    scope = user_scope(request.user, VILLAGE_CATALOGUE, Action.VIEW)
+    """The unit asked for (none: the reader's own), if in reach; else 404."""
     if raw in (None, ""):
-        unit = completeness.home_unit(request.user)
+        home = completeness.home_unit(request.user)
+        unit = completeness.unit_in_reach(request.user, home.pk if home else None)
     else:
-        unit_id = whole_number(raw, 1, MAX_ID)
-        unit = Unit.objects.filter(pk=unit_id).first() if unit_id is not None else None
-    if unit is None or not scope.contains(unit.pk) or not completeness.level(unit):
+        unit = completeness.unit_in_reach(request.user, whole_number(raw, 1, MAX_ID))
+    if unit is None:
         raise Http404
     return unit
 
@@ -60,8 +60,8 @@ def completeness_page(request: HttpRequest) -> HttpResponse:
     this_year = timezone.localdate().year
     year = whole_number(request.GET.get("year"), FIRST_YEAR, this_year) or this_year
     years = list(range(max(FIRST_YEAR, year - CHART_YEARS + 1), year + 1))
-    villages = [unit] if completeness.level(unit) == "village" else completeness.villages_under(unit)
-    figures = completeness.compute(villages, up_to_year=year)
+    figures = completeness.for_unit(unit, up_to_year=year)
+    villages = figures.villages
     scope = user_scope(request.user, VILLAGE_CATALOGUE, Action.VIEW)
     context: dict[str, Any] = {
         "unit": unit,
@@ -194,8 +194,6 @@ def completeness_remind(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reminder_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     reminder = get_object_or_404(FilingReminder.objects.restrict(request.user, Action.VIEW), pk=pk)
-    if not completeness.may_acknowledge(request.user, reminder.unit_id):
-        raise PermissionDenied
     completeness.reminder_acknowledge(actor=request.user, reminder=reminder, request=request)
     messages.success(request, _("The reminder is marked as read."))
     return redirect(_page_url(reminder.unit, reminder.year))

@@ -151,6 +151,8 @@ def test_the_township_sees_its_villages_entries_and_what_each_owes(client, examp
     a1_row = html.split(f'data-unit="{network.village_a1.code}"')[1].split("</tr>")[0]
     assert re.findall(r'data-state="(\w+)"', a1_row) == ["filed", "not_owed", "filed", "not_applicable"]
     assert 'data-testid="village-percent">100%' in a1_row
+    legend = html.split('data-testid="column-legend"')[1].split("</details>")[0]  # codes in words, for phones
+    assert "X01</dt>" in legend and "条目X01" in legend
     owed = html.split('data-testid="owed-list"')[1]
     assert f'data-unit="{network.village_a2.code}"' in owed and "X01" in owed  # 石门村 filed nothing
     assert f'data-unit="{network.village_a1.code}"' not in owed  # 青石村 owes nothing for 2024
@@ -267,3 +269,12 @@ def test_the_api_gives_the_same_figures_within_reach(api, example, network, town
         == 400
     )
     assert api().get("/api/v1/completeness/", {"unit": network.village_a1.pk, "year": 2025}).status_code == 401
+
+
+def test_the_service_itself_refuses_a_sender_acknowledging(example, network, township_officer, county_admin):
+    reminder = completeness.reminder_send(actor=township_officer, village=network.village_a2, year=YEAR)
+    for sender in (township_officer, county_admin, None):
+        with pytest.raises(PermissionDenied):
+            completeness.reminder_acknowledge(actor=sender, reminder=reminder)
+    reminder.refresh_from_db()
+    assert reminder.acknowledged_at is None
