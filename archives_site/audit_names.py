@@ -56,6 +56,18 @@ ACTION_LABELS: dict[str, Promise] = {
     "unit.custody": _("Custody mode changed"),
     "reminder.send": _("Filing reminder sent"),
     "reminder.acknowledge": _("Filing reminder acknowledged"),
+    # Archive rooms (inspections.rooms, inspections.climate).
+    "room.change": _("Archive room facilities changed"),
+    "room.check": _("Room checklist item recorded"),
+    "room.evidence_remove": _("Evidence photo removed"),
+    "room.staff_add": _("Room staff member added"),
+    "room.staff_change": _("Room staff member changed"),
+    "room.training_add": _("Training recorded"),
+    "room.reading_add": _("Climate reading added"),
+    "room.readings_import": _("Climate log imported"),
+    # Open records pushed down (holdings.pushes).
+    "push.create": _("Records pushed"),
+    "push.revoke": _("Push revoked"),
     # Fonds, volumes, items.
     "fonds.create": _("Fonds created"),
     "fonds.change": _("Fonds changed"),
@@ -83,6 +95,8 @@ ACTION_GROUPS: dict[str, Promise] = {
     "unit": _("Units"),
     "template": _("Reference template"),
     "catalogue": _("Filing catalogues"),
+    "room": _("Archive rooms"),
+    "push": _("Pushed records"),
     "fonds": _("Fonds"),
     "volume": _("Volumes"),
     "item": _("Items"),
@@ -106,6 +120,8 @@ OBJECT_TYPE_LABELS: dict[str, Promise] = {
     "holdings.exportjob": _("Export"),
     "holdings.pageimage": _("Page image"),
     "holdings.filingreminder": _("Filing reminder"),
+    "holdings.recordpush": _("Push"),
+    "inspections.archiveroom": _("Archive room"),
     "archives_site.apitoken": _("API token"),
 }
 
@@ -183,6 +199,17 @@ DATA_LABELS: dict[str | tuple[str, str], Promise] = {
     "missing": _("Entries missing"),
     "keeper_unit_id": _("Kept by"),
     "effective_date": _("Effective from"),
+    "checklist": _("Checklist"),
+    ("inspections.archiveroom", "status"): _("Status"),
+    "checked_on": _("Checked on"),
+    "photos": _("Photos"),
+    "position": _("Position"),
+    "date": _("Date"),
+    "taken_at": _("Taken at"),
+    "flags": _("Outside the ranges"),
+    "skipped": _("Skipped"),
+    "excursions": _("Outside the ranges"),
+    "target_unit_id": _("Pushed to"),
 }
 
 # Keys whose stored codes are the choices of a model field other than the event object's own:
@@ -193,6 +220,8 @@ VALUE_CHOICES: dict[str | tuple[str, str], str] = {
     "open_status": "holdings.item.open_status",
     "status": "holdings.item.status",
     "classification": "holdings.item.classification",
+    ("inspections.archiveroom", "status"): "inspections.roomcheck.status",
+    ("inspections.archiveroom", "checklist"): "inspections.roomcheck.checklist",
 }
 
 # The records an event's ``filters`` select, where they are not the event's object (an export

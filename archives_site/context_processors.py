@@ -30,11 +30,17 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": _("Volumes"), "url": reverse("holdings:volume-list"), "icon": "journals"})
         items.append({"label": _("Items"), "url": reverse("holdings:item-list"), "icon": "search"})
         items.append({"label": _("Statistics"), "url": reverse("holdings:statistics"), "icon": "bar-chart"})
+    filing = []
     if user_can(user, "village_catalogue", Action.VIEW):
-        filing = [
+        filing += [
             {"label": _("Filing catalogue"), "url": reverse("holdings:catalogue"), "icon": "list-check"},
             {"label": _("Filing completeness"), "url": reverse("holdings:completeness"), "icon": "grid-3x3"},
         ]
+    if user_can(user, "archive_room", Action.VIEW):
+        filing.append({"label": _("Archive rooms"), "url": reverse("inspections:room-list"), "icon": "building-check"})
+    if user_can(user, "record_push", Action.VIEW):
+        filing.append({"label": _("Pushed records"), "url": reverse("holdings:push-list"), "icon": "send"})
+    if filing:
         active = any(request.path.startswith(entry["url"]) for entry in filing)
         items.append(
             {"label": _("Village filing"), "icon": "house-check", "children": filing, "active": active, "key": "filing"}

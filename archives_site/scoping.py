@@ -13,6 +13,7 @@ Who may do what is the role matrix in :mod:`villages.roles`; the resolution live
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Self
@@ -112,6 +113,9 @@ class ScopePolicy:
     write_fields: tuple[str, ...]
     # The rows an open-only reach sees (``Q()``: all of them); None: none (fail closed).
     open_rows: Q | None = None
+    # Rows of other units granted for reading to the reached units (records pushed down to a
+    # village): ``(user, unit ids) → condition``, or None when none are granted. Never written.
+    granted_rows: Callable[[Any, list[int]], Q | None] | None = None
 
     def fields_for(self, action: Action) -> tuple[str, ...]:
         return self.read_fields if action == Action.VIEW else self.write_fields
@@ -261,18 +265,22 @@ class ScopedQuerySet(models.QuerySet):
         open_ids = sorted(scope.open_only_ids) if action == Action.VIEW and policy.open_rows is not None else []
         if not ids and not open_ids:
             return self.none()
+        granted = policy.granted_rows(user, ids) if action == Action.VIEW and policy.granted_rows and ids else None
         if ids and open_ids:  # full reach here, open rows only there: one condition, no partitions
-            return self.filter(
-                _in_units(fields, ids, action) | (_in_units(fields, open_ids, action) & policy.open_rows)
-            )
+            condition = _in_units(fields, ids, action) | (_in_units(fields, open_ids, action) & policy.open_rows)
+            return self.filter(condition | granted if granted is not None else condition)
         base = self.filter(policy.open_rows) if open_ids else self
         ids = ids or open_ids
-        restricted = base.filter(_in_units(fields, ids, action))
+        own = _in_units(fields, ids, action)
+        restricted = base.filter(own | granted if granted is not None else own)
         if action == Action.VIEW and len(fields) * len(ids) <= MAX_SCOPE_PARTITIONS:
             restricted._scope_node = restricted.query.where.children[-1]
-            restricted._scope_partitions = tuple(
+            partitions = [
                 (_partition(fields, position, UNIT_PLACEHOLDER, ids), tuple(ids)) for position in range(len(fields))
-            )
+            ]
+            if granted is not None:  # one more branch: the granted rows outside the own units
+                partitions.append((granted & ~own, (0,)))
+            restricted._scope_partitions = tuple(partitions)
         return restricted
 
     def scope_partitions(self) -> list[tuple[Self, tuple[int, ...]]] | None:

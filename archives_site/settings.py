@@ -288,6 +288,21 @@ PAGE_UPLOAD_MAX_BYTES = env.int("PAGE_UPLOAD_MAX_BYTES", default=30 * 1024 * 102
 PAGE_UPLOAD_MAX_FILES = env.int("PAGE_UPLOAD_MAX_FILES", default=60)
 PAGE_REFERENCE_EDGE = env.int("PAGE_REFERENCE_EDGE", default=1600)
 PAGE_THUMBNAIL_EDGE = env.int("PAGE_THUMBNAIL_EDGE", default=320)
+
+# Archive rooms: the climate a paper storeroom should keep (JGJ 25: 14–24 °C, 45–60 % RH);
+# a reading outside either range is an excursion. Logger files imported at most this big.
+CLIMATE_TEMPERATURE_RANGE = (
+    env.float("CLIMATE_TEMPERATURE_MIN", default=14.0),
+    env.float("CLIMATE_TEMPERATURE_MAX", default=24.0),
+)
+CLIMATE_HUMIDITY_RANGE = (
+    env.float("CLIMATE_HUMIDITY_MIN", default=45.0),
+    env.float("CLIMATE_HUMIDITY_MAX", default=60.0),
+)
+CLIMATE_IMPORT_MAX_BYTES = env.int("CLIMATE_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+CLIMATE_IMPORT_MAX_ROWS = env.int("CLIMATE_IMPORT_MAX_ROWS", default=100_000)
+# Open records pushed down to a village or township (推送): at most this many in one push.
+PUSH_MAX_ITEMS = env.int("PUSH_MAX_ITEMS", default=20_000)
 # Production serves hashed, compressed files collected by `collectstatic`; a trial and the tests
 # serve straight from static/.
 STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=not DEBUG)

@@ -25,6 +25,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("units/", include("villages.urls")),
     path("holdings/", include("holdings.urls")),
+    path("rooms/", include("inspections.urls")),
     path("audit/", audit_views.audit_list, name="audit-list"),
     path("audit/verify/", audit_views.audit_verify_start, name="audit-verify"),
     path("audit/export/<str:fmt>/", audit_views.audit_export, name="audit-export"),

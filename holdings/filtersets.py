@@ -32,6 +32,10 @@ class CatalogueRecordFilterSet(django_filters.FilterSet):
 class ItemFilterSet(CatalogueRecordFilterSet):
     volume = IdFilter(field_name="volume_id", label=_("volume"))
     catalogue_entry = IdFilter(field_name="catalogue_entry_id", label=_("catalogue entry"))
+    push = IdFilter(method="filter_push", label=_("push (the items it still shares)"))
+
+    def filter_push(self, queryset, name, value):
+        return queryset.filter(pushes__push_id=value, pushes__active=True)
 
     class Meta:
         model = Item
@@ -45,6 +49,7 @@ class ItemFilterSet(CatalogueRecordFilterSet):
             "unit",
             "volume",
             "catalogue_entry",
+            "push",
         ]
 
 

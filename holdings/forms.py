@@ -317,3 +317,39 @@ class CustodyChangeForm(BootstrapFormMixin, forms.Form):
             .filter(kind__in=KEEPER_KINDS)
             .exclude(pk=village.pk)
         )
+
+
+class PushForm(BootstrapFormMixin, forms.Form):
+    """Pushing open records of a fonds down to a village or township: what and to whom."""
+
+    target_unit = forms.ModelChoiceField(label=_("Push to"), queryset=Unit.objects.none())
+    fonds = forms.ModelChoiceField(label=_("Fonds"), queryset=Fonds.objects.none())
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.none(), required=False, help_text=_("With its subdivisions.")
+    )
+    year_from = forms.IntegerField(label=_("From year"), min_value=1900, max_value=2100, required=False)
+    year_to = forms.IntegerField(label=_("To year"), min_value=1900, max_value=2100, required=False)
+    title = forms.CharField(
+        label=_("Title"), max_length=200, help_text=_("What the village will see, e.g. 青石村土地承包档案 1998–2008.")
+    )
+    note = forms.CharField(label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from villages.roles import RECORD_PUSH
+
+        from .pushes import TARGET_KINDS
+
+        self.fields["target_unit"].queryset = units_in_reach(user=user, resource="unit", action=Action.VIEW).filter(
+            kind__in=TARGET_KINDS
+        )
+        pushing_from = user_scope(user, RECORD_PUSH, Action.ADD)
+        fonds = Fonds.objects.restrict(user, Action.VIEW).order_by("code")
+        self.fields["fonds"].queryset = (
+            fonds if pushing_from.everything else fonds.filter(custodian_unit_id__in=pushing_from.unit_ids)
+        )
+        self.fields["category"].queryset = Category.objects.filter(is_active=True).order_by("code")
+
+
+class PushRevokeForm(BootstrapFormMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason for revoking"), max_length=200)

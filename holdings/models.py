@@ -15,10 +15,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from archives_site.scoping import ScopedQuerySet, ScopePolicy
+from archives_site.scoping import ScopedQuerySet, ScopePolicy, scope_cache
 from archives_site.search import scope_search_indexes
 from villages.models import Unit
-from villages.roles import HOLDINGS, VILLAGE_CATALOGUE
+from villages.roles import HOLDINGS, RECORD_PUSH, VILLAGE_CATALOGUE
 
 from .dates import validate_catalogue_date
 
@@ -394,6 +394,15 @@ class Item(CatalogueRecord):
         related_name="items",
     )
 
+    # Read also where the archive pushed it (推送): open, unclassified and still pushed.
+    scope = ScopePolicy(
+        resource=HOLDINGS,
+        read_fields=CatalogueRecord.scope.read_fields,
+        write_fields=CatalogueRecord.scope.write_fields,
+        open_rows=CatalogueRecord.scope.open_rows,
+        granted_rows=lambda user, unit_ids: pushed_rows(user, unit_ids),
+    )
+
     class Meta:
         verbose_name = _("item")
         verbose_name_plural = _("items")
@@ -741,3 +750,80 @@ class FilingReminder(models.Model):
 
     def __str__(self) -> str:
         return _("Filing reminder for %(unit)s, %(year)s") % {"unit": self.unit.name, "year": self.year}
+
+
+class RecordPush(models.Model):
+    """A set of open records the archive pushes down to a village or township (推送, e.g. a
+    village's land-contract records): they find them in their own search, marked as pushed,
+    until the push is revoked. The push and its revocation are kept for good."""
+
+    source_unit = models.ForeignKey(Unit, verbose_name=_("pushed by"), on_delete=models.PROTECT, related_name="+")
+    target_unit = models.ForeignKey(Unit, verbose_name=_("pushed to"), on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("title"), max_length=200)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    item_count = models.PositiveIntegerField(_("items"), default=0)
+    pushed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("pushed by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    pushed_at = models.DateTimeField(_("pushed at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revoke_reason = models.CharField(_("reason for revoking"), max_length=200, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = ScopePolicy(
+        resource=RECORD_PUSH, read_fields=("source_unit_id", "target_unit_id"), write_fields=("source_unit_id",)
+    )
+
+    class Meta:
+        verbose_name = _("push")
+        verbose_name_plural = _("pushes")
+        ordering = ["-pushed_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class PushedItem(models.Model):
+    """An item of a push; ``target_unit`` and ``active`` repeat the push's so that the items
+    pushed to a unit are one index read."""
+
+    push = models.ForeignKey(RecordPush, verbose_name=_("push"), on_delete=models.PROTECT, related_name="pushed_items")
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="pushes")
+    target_unit = models.ForeignKey(Unit, verbose_name=_("pushed to"), on_delete=models.PROTECT, related_name="+")
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("pushed item")
+        verbose_name_plural = _("pushed items")
+        constraints = [models.UniqueConstraint(fields=["push", "item"], name="pushed_item_once")]
+        indexes = [
+            models.Index(fields=["target_unit", "item"], name="pushed_to_unit", condition=Q(active=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.push_id}:{self.item_id}"
+
+
+def pushed_rows(user: Any, unit_ids: list[int]) -> Q | None:
+    """The items pushed to ``unit_ids`` and still readable there (open, unclassified), as a
+    condition; None when none are (the common case costs one cached query per request)."""
+    cache = scope_cache(user)
+    key = ("pushed", tuple(unit_ids))
+    if key not in cache:
+        cache[key] = PushedItem.objects.filter(target_unit_id__in=unit_ids, active=True).exists()
+    if not cache[key]:
+        return None
+    pushed = PushedItem.objects.filter(target_unit_id__in=unit_ids, active=True).values("item_id")
+    return Q(pk__in=pushed, status=RecordStatus.FILED) & CatalogueRecord.scope.open_rows

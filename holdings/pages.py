@@ -26,8 +26,9 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
-from django.http import HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -203,12 +204,18 @@ def pages_add(
         request=request,
         data={"pages": len(pages), "from": last + 1, "to": last + len(pages)},
     )
-    pending = sorted({master.pk for master, _name in masters if not master.derivatives_ready})
+    enqueue_derivatives([master for master, _name in masters])
+    return pages
+
+
+def enqueue_derivatives(masters: Iterable[MasterFile]) -> None:
+    """Queue the making of the masters' derivatives when the transaction commits (those that
+    lack them; the hourly sweep catches a queue that was down)."""
+    pending = sorted({master.pk for master in masters if not master.derivatives_ready})
     if pending:
         from .tasks import page_derivatives
 
         enqueue_on_commit(page_derivatives, pending, queue=DERIVATIVE_QUEUE)
-    return pages
 
 
 # --- Derivatives -------------------------------------------------------------------------------------
@@ -266,6 +273,34 @@ def derivatives_owed(*, older_than_minutes: int = 10, limit: int = 1000) -> list
 
 
 # --- Reading ---------------------------------------------------------------------------------------
+
+
+MASTER_FILES = {"thumbnail": "thumbnail_name", "reference": "reference_name", "master": "storage_name"}
+
+
+def file_response(
+    master: MasterFile, kind: str, *, download_name: str = "", fallback: bool = True, no_store: bool = False
+) -> FileResponse:
+    """A master's thumbnail, reference image or master file, for a caller that has decided the
+    user may see it. A derivative not made yet is served as the JPEG master when ``fallback``."""
+    if kind not in MASTER_FILES:
+        raise Http404
+    name = getattr(master, MASTER_FILES[kind])
+    if not name and kind != "master" and fallback and master.format in JPEG_FORMATS:
+        name = master.storage_name
+    if not name:
+        raise Http404
+    try:
+        handle = default_storage.open(name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, content_type="image/jpeg" if kind != "master" else None)
+    if kind == "master":
+        response["Content-Disposition"] = (
+            f'attachment; filename="{download_name or master.sha256[:16]}.{name.rsplit(".", 1)[-1]}"'
+        )
+    patch_cache_control(response, private=True, no_store=no_store, max_age=0 if no_store else 3600)
+    return response
 
 
 def item_pages(item: Item) -> list[PageImage]:

@@ -49,10 +49,14 @@ def withhold(records: Iterable[R], *, user: Any) -> Iterator[R]:
     """The records as ``user`` may see them: a restricted record (classified, controlled,
     deferred) outside the user's restricted-holdings reach has its descriptive fields blanked
     and ``withheld`` set, so every page, export and serializer that prints it shows its 档号
-    and status only. Such an instance refuses to be saved (see ``CatalogueRecord.save``)."""
+    and status only. Such an instance refuses to be saved (see ``CatalogueRecord.save``). A
+    record seen only because the archive pushed it to the user's unit has ``pushed`` set."""
+    seen = user_scope(user, HOLDINGS, Action.VIEW)
+    own = seen.unit_ids | seen.open_only_ids
     for record in records:
         if record.is_restricted and not can_view_restricted(user=user, record=record):
             mask(record)
+        record.pushed = not seen.everything and not {record.creating_unit_id, record.custodian_unit_id} & own
         yield record
 
 

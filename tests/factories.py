@@ -110,3 +110,15 @@ class VolumeFactory(ItemFactory):
         from holdings import services
 
         return services.volume_create(actor=SYSTEM, file=file, **kwargs)
+
+
+def photo(name: str, colour: str = "white", size: tuple[int, int] = (1200, 1600), fmt: str = "JPEG"):
+    """An uploaded image, as a phone or a scanner sends it."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, fmt, dpi=(300, 300))
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")

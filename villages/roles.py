@@ -47,6 +47,10 @@ RESTRICTED_HOLDINGS = "restricted_holdings"
 CATALOGUE_TEMPLATE = "catalogue_template"
 # A village's filing catalogue (归档清单) and its entries.
 VILLAGE_CATALOGUE = "village_catalogue"
+# A unit's archive room: facilities, checklists with evidence, staff, climate log.
+ARCHIVE_ROOM = "archive_room"
+# Open records the archive pushes down to a village or township (推送).
+RECORD_PUSH = "record_push"
 
 V, A, C, D = Action.VIEW, Action.ADD, Action.CHANGE, Action.DELETE
 _S, _SA, _ALL = Reach.SUBTREE, Reach.SUBTREE_AND_ANCESTORS, Reach.ALL
@@ -59,6 +63,8 @@ PERMISSIONS: dict[Role, dict[str, dict[Action, Reach]]] = {
         RESTRICTED_HOLDINGS: {V: _ALL},
         CATALOGUE_TEMPLATE: {V: _ALL, A: _ALL, C: _ALL},
         VILLAGE_CATALOGUE: {V: _ALL, A: _ALL, C: _ALL},
+        ARCHIVE_ROOM: {V: _ALL, A: _ALL, C: _ALL, D: _ALL},
+        RECORD_PUSH: {V: _ALL, A: _ALL, C: _ALL},
     },
     Role.ARCHIVIST: {
         # Reads all holdings; writes what the archive (its unit) holds.
@@ -69,6 +75,9 @@ PERMISSIONS: dict[Role, dict[str, dict[Action, Reach]]] = {
         # The archive's guidance staff keep the county template; they read every catalogue.
         CATALOGUE_TEMPLATE: {V: _ALL, A: _ALL, C: _ALL},
         VILLAGE_CATALOGUE: {V: _ALL},
+        # Keeps its own room; reads every room (guidance, inspections). Pushes open records down.
+        ARCHIVE_ROOM: {V: _ALL, A: _S, C: _S, D: _S},
+        RECORD_PUSH: {V: _ALL, A: _S, C: _S},
     },
     Role.TOWNSHIP_OFFICER: {
         UNIT: {V: _SA, C: _S},
@@ -77,6 +86,8 @@ PERMISSIONS: dict[Role, dict[str, dict[Action, Reach]]] = {
         RESTRICTED_HOLDINGS: {V: _S},
         CATALOGUE_TEMPLATE: {V: _SA},
         VILLAGE_CATALOGUE: {V: _S, A: _S, C: _S},
+        ARCHIVE_ROOM: {V: _S, A: _S, C: _S, D: _S},
+        RECORD_PUSH: {V: _S},
     },
     Role.VILLAGE_ARCHIVIST: {
         UNIT: {V: _SA},
@@ -86,6 +97,8 @@ PERMISSIONS: dict[Role, dict[str, dict[Action, Reach]]] = {
         RESTRICTED_HOLDINGS: {V: _S},
         CATALOGUE_TEMPLATE: {V: _SA},
         VILLAGE_CATALOGUE: {V: _S, C: _S},
+        ARCHIVE_ROOM: {V: _S, A: _S, C: _S},
+        RECORD_PUSH: {V: _S},
     },
     Role.LOOKUP_OPERATOR: {
         UNIT: {V: _SA},
@@ -95,6 +108,7 @@ PERMISSIONS: dict[Role, dict[str, dict[Action, Reach]]] = {
         HOLDINGS: {V: _S},
         CATALOGUE_TEMPLATE: {V: _SA},
         VILLAGE_CATALOGUE: {V: _S},
+        ARCHIVE_ROOM: {V: _S},
     },
     Role.EXTERNAL_SYSTEM: {
         # Only the open catalogue: holdings selectors narrow further by open status.

@@ -14,12 +14,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from holdings.api.urls import router as holdings_router
+from inspections.api.urls import router as inspections_router
 from villages.api.urls import router as villages_router
 
 from .auth import TokenRevokeView, TokenRotateView, TokenView
 
 router = DefaultRouter()
-for app_router in (villages_router, holdings_router):
+for app_router in (villages_router, holdings_router, inspections_router):
     router.registry.extend(app_router.registry)
 
 

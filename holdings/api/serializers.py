@@ -3,10 +3,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from archives_site.api.fields import ScopedRelatedField
+from archives_site.api.fields import ScopedRelatedField, TextField
 from villages.models import CatalogueEntry, Unit
 
-from ..models import Category, Fonds, Item, RetentionPeriod, Volume
+from ..models import Category, Fonds, Item, RecordPush, RetentionPeriod, Volume
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -155,6 +155,7 @@ class ItemListSerializer(serializers.ModelSerializer):
 
     fonds_code = serializers.CharField(source="fonds.code", read_only=True)
     withheld = serializers.SerializerMethodField()
+    pushed = serializers.SerializerMethodField(help_text="seen only because the archive pushed it to your unit")
     category = serializers.CharField(source="category.code", read_only=True)
     retention = serializers.CharField(source="retention.code", read_only=True)
 
@@ -179,8 +180,59 @@ class ItemListSerializer(serializers.ModelSerializer):
             "open_status",
             "status",
             "withheld",
+            "pushed",
         ]
         read_only_fields = fields
 
     def get_withheld(self, record: Item) -> bool:
         return bool(getattr(record, "withheld", False))
+
+    def get_pushed(self, record: Item) -> bool:
+        return bool(getattr(record, "pushed", False))
+
+
+class RecordPushSerializer(serializers.ModelSerializer):
+    source_unit_name = serializers.CharField(source="source_unit.name", read_only=True)
+    target_unit_name = serializers.CharField(source="target_unit.name", read_only=True)
+    active = serializers.BooleanField(source="is_active", read_only=True)
+
+    class Meta:
+        model = RecordPush
+        fields = [
+            "id",
+            "source_unit",
+            "source_unit_name",
+            "target_unit",
+            "target_unit_name",
+            "title",
+            "note",
+            "item_count",
+            "pushed_at",
+            "active",
+            "revoked_at",
+            "revoke_reason",
+        ]
+        read_only_fields = fields
+
+
+class RecordPushCreateSerializer(serializers.Serializer):
+    """What to push (open, filed items of one fonds, narrowed by category, years or ids) and to whom."""
+
+    target_unit = ScopedRelatedField(queryset=Unit.objects.all())
+    fonds = ScopedRelatedField(queryset=Fonds.objects.all())
+    title = TextField(max_length=200)
+    note = TextField(max_length=500, required=False, allow_blank=True, default="")
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
+    year_from = serializers.IntegerField(min_value=1900, max_value=2100, required=False, allow_null=True)
+    year_to = serializers.IntegerField(min_value=1900, max_value=2100, required=False, allow_null=True)
+    items = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        allow_null=True,
+        max_length=20_000,
+        help_text="only these items of the fonds (ids)",
+    )
+
+
+class PushRevokeSerializer(serializers.Serializer):
+    reason = TextField(max_length=200)

@@ -3,23 +3,32 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, permissions, serializers, viewsets
+from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from archives_site.api.errors import ERROR_RESPONSES
 from archives_site.api.fields import ScopedRelatedField, TextField
 from archives_site.api.pagination import SearchPagination
-from archives_site.api.viewsets import ScopedModelViewSet
+from archives_site.api.viewsets import ScopedModelViewSet, ScopedViewSetMixin
 from archives_site.audit import audit_record
 from archives_site.filters import MAX_ID
 from archives_site.scoping import Action, user_can
 from villages.roles import HOLDINGS, VILLAGE_CATALOGUE
 
-from .. import completeness, selectors, services
+from .. import completeness, pushes, selectors, services
 from ..filtersets import FondsFilterSet, ItemFilterSet, VolumeFilterSet
-from ..models import Category, Fonds, Item, RetentionPeriod, Volume
-from .serializers import CategorySerializer, FondsSerializer, ItemListSerializer, ItemSerializer, VolumeSerializer
+from ..models import Category, Fonds, Item, RecordPush, RetentionPeriod, Volume
+from .serializers import (
+    CategorySerializer,
+    FondsSerializer,
+    ItemListSerializer,
+    ItemSerializer,
+    PushRevokeSerializer,
+    RecordPushCreateSerializer,
+    RecordPushSerializer,
+    VolumeSerializer,
+)
 
 
 class ItemRenumberSerializer(serializers.ModelSerializer):
@@ -234,3 +243,41 @@ class CompletenessViewSet(viewsets.ViewSet):
                 "villages": completeness.as_data(figures, year),
             }
         )
+
+
+class RecordPushViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Open records the archive pushes down to a village or township (推送). The target finds the
+    items in its own item list and search (``pushed`` true) until the push is revoked."""
+
+    queryset = RecordPush.objects.select_related("source_unit", "target_unit")
+    serializer_class = RecordPushSerializer
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().order_by("-pushed_at", "-id")
+
+    @extend_schema(request=RecordPushCreateSerializer, responses={201: RecordPushSerializer, **ERROR_RESPONSES})
+    def create(self, request: Any) -> Response:
+        """Push the open, filed items of a fonds (narrowed by category, years or ids) to a unit."""
+        body = RecordPushCreateSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        push = pushes.push_create(
+            actor=request.user,
+            fonds=data.pop("fonds"),
+            target=data.pop("target_unit"),
+            item_ids=data.pop("items", None),
+            request=request,
+            **data,
+        )
+        return Response(RecordPushSerializer(push).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PushRevokeSerializer, responses={200: RecordPushSerializer, **ERROR_RESPONSES})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Any, pk: Any = None) -> Response:
+        """Revoke a push: its items disappear from the target's search; the push stays on record."""
+        push = self.get_object()
+        body = PushRevokeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        push = pushes.push_revoke(actor=request.user, push=push, reason=body.validated_data["reason"], request=request)
+        return Response(RecordPushSerializer(push).data)

@@ -7,6 +7,7 @@ from .exports import export_detail, export_download, export_list, export_requeue
 from .filing import catalogue_page, file_under_entry, page_image
 from .fonds import FondsDetailView, FondsListView, fonds_create, fonds_update
 from .imports import import_commit, import_detail, import_new, import_report, import_requeue
+from .pushes import push_detail, push_list, push_new
 from .records import (
     ItemDetailView,
     VolumeDetailView,
@@ -47,6 +48,9 @@ __all__ = [
     "item_renumber",
     "item_update",
     "page_image",
+    "push_detail",
+    "push_list",
+    "push_new",
     "reminder_acknowledge",
     "statistics",
     "volume_create",

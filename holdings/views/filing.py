@@ -8,14 +8,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from archives_site.audit import audit_record
@@ -140,35 +138,23 @@ def file_under_entry(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-PAGE_FILES = {"thumbnail": "thumbnail_name", "reference": "reference_name", "master": "storage_name"}
-
-
 @login_required
 def page_image(request: HttpRequest, pk: int, kind: str) -> FileResponse:
     """A page's thumbnail, reference image or master — exactly when its item may be read in
     full (a restricted item needs the restricted right; its masters' downloads are audited)."""
-    if kind not in PAGE_FILES or pk > MAX_ID:
+    if kind not in pages.MASTER_FILES or pk > MAX_ID:
         raise Http404
     page = get_object_or_404(PageImage.objects.select_related("master"), pk=pk)
     item = selectors.visible(Item, user=request.user).filter(pk=page.item_id).first()
     if item is None or (item.is_restricted and not selectors.can_view_restricted(user=request.user, record=item)):
         raise Http404
-    name = getattr(page.master, PAGE_FILES[kind])
-    if not name:
-        if kind != "master" and not item.is_restricted:  # not made yet (or failed): the master's bytes
-            name = page.master.storage_name if page.master.format in pages.JPEG_FORMATS else ""
-        if not name:
-            raise Http404
+    response = pages.file_response(
+        page.master,
+        kind,
+        download_name=f"{item.reference_code or item.pk}-{page.number:04d}",
+        fallback=not item.is_restricted,
+        no_store=item.is_restricted,
+    )
     if kind == "master" and item.is_restricted:
         audit_record(action="record.view_restricted", obj=item, request=request, data={"page": page.number})
-    try:
-        handle = default_storage.open(name, "rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, content_type="image/jpeg" if kind != "master" else None)
-    if kind == "master":
-        response["Content-Disposition"] = (
-            f'attachment; filename="{item.reference_code or item.pk}-{page.number:04d}.{name.rsplit(".", 1)[-1]}"'
-        )
-    patch_cache_control(response, private=True, no_store=item.is_restricted, max_age=0 if item.is_restricted else 3600)
     return response

@@ -114,7 +114,7 @@ class CatalogueRecordDetailView(ScopedViewMixin, DetailView):
                     _("This record is classified or not open; viewing it needs a special authorisation.")
                 )
             audit_record(action="record.view_restricted", obj=record, request=self.request)
-        return record
+        return next(selectors.withhold([record], user=self.request.user))  # marks a pushed record
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -1,6 +1,6 @@
-// The filing form: list the pages chosen (photos or scans) in their order before sending.
+// Forms taking several photos (filing, room evidence): list the files chosen, in order, before sending.
 (function () {
-  var input = document.querySelector('input[type="file"][name="pages"]');
+  var input = document.querySelector('input[type="file"][multiple]');
   var out = document.getElementById("pages-chosen");
   if (!input || !out) return;
   input.addEventListener("change", function () {

@@ -14,10 +14,8 @@ from django.urls import reverse
 from archives_site.scoping import SYSTEM
 from holdings import pages, services
 from holdings.models import Category, Fonds, Item, PageImage, RetentionPeriod
-from tests.factories import PASSWORD, FondsFactory
+from tests.factories import PASSWORD, FondsFactory, photo
 from villages import catalogues
-
-from .test_page_images import photo
 
 
 @pytest.fixture(autouse=True)

@@ -19,15 +19,7 @@ from archives_site.models import AuditEvent
 from archives_site.scoping import SYSTEM
 from holdings import pages
 from holdings.models import MasterFile, PageImage, RecordStatus
-from tests.factories import FondsFactory, ItemFactory
-
-
-def photo(
-    name: str, colour: str = "white", size: tuple[int, int] = (1200, 1600), fmt: str = "JPEG"
-) -> SimpleUploadedFile:
-    out = io.BytesIO()
-    Image.new("RGB", size, colour).save(out, fmt, dpi=(300, 300))
-    return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
+from tests.factories import FondsFactory, ItemFactory, photo
 
 
 @pytest.fixture(autouse=True)
