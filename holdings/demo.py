@@ -338,3 +338,51 @@ def seed_filing(*, seed: int = 2026) -> dict[str, int]:
         Item.objects.bulk_create(batch)
         filed += len(batch)
     return {"filed": filed}
+
+
+@transaction.atomic
+def seed_pushes(*, seed: int = 2026) -> dict[str, int]:
+    """The archive keeps 青石镇's land-contract records (transferred in) and has pushed the first
+    village's open ones down to it: the village finds them in its own search, marked as pushed."""
+    from .models import RecordPush
+    from .pushes import push_create
+
+    if RecordPush.objects.exists():
+        return {"pushes": RecordPush.objects.count()}
+    rng = random.Random(f"{seed}:pushes")
+    county = village_demo.COUNTY[0]
+    township = Unit.objects.get(code=f"{county}101")
+    archive = Unit.objects.get(code=village_demo.ARCHIVE[0])
+    village = Unit.objects.filter(parent=township).order_by("code").first()
+    fonds = Fonds.objects.filter(code="A101").first() or services.fonds_create(
+        actor=SYSTEM,
+        code="A101",
+        name=f"{township.name}农村土地承包档案",
+        creating_unit=township,
+        custodian_unit=archive,
+        start_year=1998,
+        end_year=2008,
+    )
+    land = Category.objects.get(code="WS")
+    period = RetentionPeriod.objects.get(code="Y")
+    for year in range(1998, 2009):
+        for group in range(1, 4):
+            services.item_create(
+                actor=SYSTEM,
+                fonds=fonds,
+                category=land,
+                retention=period,
+                year=year,
+                org_code="NB",
+                title=f"{village.name}第{group}村民小组土地承包合同（{rng.choice(PEOPLE)}等户）",
+                responsible=f"{township.name}人民政府",
+                open_status=OpenStatus.OPEN,
+            )
+    push_create(
+        actor=SYSTEM,
+        fonds=fonds,
+        target=village,
+        title=f"{village.name}土地承包档案 1998–2008",
+        note="供村民查阅土地承包情况",
+    )
+    return {"pushes": RecordPush.objects.count()}

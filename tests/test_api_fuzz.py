@@ -26,6 +26,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from archives_site.scoping import SYSTEM
 from tests.factories import FondsFactory, ItemFactory, VolumeFactory
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
@@ -53,6 +54,22 @@ def persona(request: Any, network: Any) -> Any:
         volume = VolumeFactory(fonds=fonds)
         ItemFactory(fonds=fonds, volume=volume)
         ItemFactory(fonds=fonds)
+    # Rooms with readings in both reaches, and an open record pushed to the village.
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from holdings.pushes import push_create
+    from inspections.climate import reading_add
+    from inspections.rooms import room_update
+
+    for unit in (network.village_a1, network.village_b1, network.archive):
+        room_update(actor=SYSTEM, unit=unit, data={"location": "二楼"})
+        reading_add(
+            actor=SYSTEM, unit=unit, taken_at=timezone.now() - dt.timedelta(days=1), temperature=26, humidity=50
+        )
+    ItemFactory(fonds=archive, open_status="open")
+    push_create(actor=SYSTEM, fonds=archive, target=network.village_a1, title="推送")
     return request.getfixturevalue(request.param)
 
 
@@ -61,7 +78,8 @@ def known_ids(persona: Any) -> dict[str, list[int]]:
     """The ids of every row per resource (in the persona's reach and out of it): a generated
     ``{id}`` is mapped onto one of them, so detail, edit and action operations meet real rows,
     not only 404s."""
-    from holdings.models import Category, Fonds, Item, Volume
+    from holdings.models import Category, Fonds, Item, RecordPush, Volume
+    from inspections.models import ArchiveRoom, ClimateReading
     from villages.models import RoleAssignment, Unit
 
     models = {
@@ -71,6 +89,9 @@ def known_ids(persona: Any) -> dict[str, list[int]]:
         "volumes": Volume,
         "units": Unit,
         "role-assignments": RoleAssignment,
+        "archive-rooms": ArchiveRoom,
+        "climate-readings": ClimateReading,
+        "record-pushes": RecordPush,
     }
     return {f"/api/v1/{name}/": sorted(model.objects.values_list("pk", flat=True)) for name, model in models.items()}
 

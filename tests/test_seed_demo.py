@@ -51,6 +51,15 @@ def test_seed_demo_builds_the_demo_county_once(db, capsys, api):
     shares = sorted(figures.score(v.pk, 2025).percent or 0 for v in villages)
     assert len(villages) == 15 and shares[0] <= 10 and shares[-1] >= 90, shares
 
+    # Rooms are checked unevenly, three keep a year of climate readings; a push reached a village.
+    from holdings.models import RecordPush
+    from inspections.models import ArchiveRoom, ClimateReading, RoomEvidence
+
+    assert ArchiveRoom.objects.count() == 17 and RoomEvidence.objects.count() == 2
+    assert ClimateReading.objects.values("room").distinct().count() == 3
+    push = RecordPush.objects.get()
+    assert push.target_unit.name in push.title and push.item_count == 33
+
     _readme_examples_find_something(api)
 
     call_command("seed_demo", force=True, quiet_logins=True)
@@ -59,6 +68,7 @@ def test_seed_demo_builds_the_demo_county_once(db, capsys, api):
     assert Volume.objects.count() == volumes
     assert VillageCatalogue.objects.count() == 90 and CatalogueTemplate.objects.count() == 1
     assert CatalogueEntry.objects.filter(template_entry__isnull=True).count() == len(local)
+    assert ArchiveRoom.objects.count() == 17 and RecordPush.objects.count() == 1
 
 
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from holdings import demo as holdings_demo
+from inspections import demo as room_demo
 from villages import demo as village_demo
 
 
@@ -33,6 +34,11 @@ class Command(BaseCommand):
         )
         filing = holdings_demo.seed_filing()
         self.stdout.write(self.style.SUCCESS(f"Filed under the village catalogues: {filing['filed']} items."))
+        pushed = holdings_demo.seed_pushes()
+        rooms = room_demo.seed_rooms()
+        self.stdout.write(
+            self.style.SUCCESS(f"Archive rooms ready: {rooms['rooms']}; records pushed to villages: {pushed['pushes']}.")
+        )
         if quiet_logins:
             return
         self.stdout.write("")
