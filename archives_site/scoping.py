@@ -254,7 +254,9 @@ class ScopedQuerySet(models.QuerySet):
     _scope_partitions: tuple[tuple[Q, tuple[int, ...]], ...] | None = None
     _scope_node: Any = None  # the WHERE clause restrict() added, to swap it for a partition
 
-    def restrict(self, user: Any, action: Action | str = Action.VIEW) -> Self:
+    def restrict(self, user: Any, action: Action | str = Action.VIEW, *, granted: bool = True) -> Self:
+        """The rows ``user`` reaches for ``action``; ``granted=False`` leaves out the rows only
+        granted to the user's units (pushed records), e.g. for "our holdings" statistics."""
         action = Action(action)
         policy: ScopePolicy = self.model.scope
         scope = user_scope(user, policy.resource, action)
@@ -265,7 +267,11 @@ class ScopedQuerySet(models.QuerySet):
         open_ids = sorted(scope.open_only_ids) if action == Action.VIEW and policy.open_rows is not None else []
         if not ids and not open_ids:
             return self.none()
-        granted = policy.granted_rows(user, ids) if action == Action.VIEW and policy.granted_rows and ids else None
+        granted = (
+            policy.granted_rows(user, ids)
+            if granted and action == Action.VIEW and policy.granted_rows and ids
+            else None
+        )
         if ids and open_ids:  # full reach here, open rows only there: one condition, no partitions
             condition = _in_units(fields, ids, action) | (_in_units(fields, open_ids, action) & policy.open_rows)
             return self.filter(condition | granted if granted is not None else condition)

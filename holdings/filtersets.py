@@ -6,9 +6,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from archives_site.filters import IdFilter, YearFilter
+from archives_site.scoping import Action
 
 from . import selectors
-from .models import Fonds, Item, OpenStatus, RecordStatus, Volume
+from .models import Fonds, Item, OpenStatus, RecordPush, RecordStatus, Volume
 
 
 class CatalogueRecordFilterSet(django_filters.FilterSet):
@@ -35,7 +36,9 @@ class ItemFilterSet(CatalogueRecordFilterSet):
     push = IdFilter(method="filter_push", label=_("push (the items it still shares)"))
 
     def filter_push(self, queryset, name, value):
-        return queryset.filter(pushes__push_id=value, pushes__active=True)
+        # Only a push the user may see: who received which records is not everyone's business.
+        pushes = RecordPush.objects.restrict(getattr(self.request, "user", None), Action.VIEW).filter(pk=value)
+        return queryset.filter(pushes__push__in=pushes, pushes__active=True)
 
     class Meta:
         model = Item

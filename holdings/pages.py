@@ -299,7 +299,10 @@ def file_response(
         response["Content-Disposition"] = (
             f'attachment; filename="{download_name or master.sha256[:16]}.{name.rsplit(".", 1)[-1]}"'
         )
-    patch_cache_control(response, private=True, no_store=no_store, max_age=0 if no_store else 3600)
+    if no_store:
+        patch_cache_control(response, private=True, no_store=True, max_age=0)
+    else:
+        patch_cache_control(response, private=True, max_age=3600)
     return response
 
 

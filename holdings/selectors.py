@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from django.core.cache import cache
@@ -78,7 +79,9 @@ def catalogue_rows(model: type[Item] | type[Volume], *, user: Any, filters: dict
 
     from .filtersets import ItemFilterSet, VolumeFilterSet
 
-    filterset = (ItemFilterSet if model is Item else VolumeFilterSet)(filters, queryset=visible(model, user=user))
+    filterset = (ItemFilterSet if model is Item else VolumeFilterSet)(
+        filters, queryset=visible(model, user=user), request=SimpleNamespace(user=user)
+    )
     if not filterset.is_valid():
         raise ValidationError(filterset.errors)
     return (
@@ -196,7 +199,7 @@ def holdings_statistics(*, user: Any) -> dict[str, list[dict[str, Any]]]:
 
 
 def _holdings_statistics(user: Any) -> dict[str, list[dict[str, Any]]]:
-    items = visible(Item, user=user).exclude(status="withdrawn")
+    items = Item.objects.restrict(user, Action.VIEW, granted=False).exclude(status="withdrawn")  # not pushed ones
 
     def grouped(*fields: str, order: str | None = None) -> list[dict[str, Any]]:
         return list(items.values(*fields).annotate(n=Count("id")).order_by(order or fields[0]))
@@ -220,7 +223,7 @@ def annual_statistics(*, user: Any, year: int) -> dict[str, Any]:
 
 
 def _annual_statistics(user: Any, year: int) -> dict[str, Any]:
-    items = visible(Item, user=user).exclude(status="withdrawn")
+    items = Item.objects.restrict(user, Action.VIEW, granted=False).exclude(status="withdrawn")
     volumes = visible(Volume, user=user).exclude(status="withdrawn")
     fonds = visible(Fonds, user=user)
     return {

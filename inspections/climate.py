@@ -118,7 +118,7 @@ def _validated(temperature: Any, humidity: Any) -> tuple[Decimal, Decimal]:
         ("humidity", humidity, HUMIDITY_LIMITS, _("Humidity")),
     ):
         try:
-            number = Decimal(str(value)).quantize(Decimal("0.1"))
+            number = Decimal(str(value))
         except (InvalidOperation, ValueError):
             errors[field] = _("%(what)s is not a number.") % {"what": label}
             continue
@@ -129,7 +129,7 @@ def _validated(temperature: Any, humidity: Any) -> tuple[Decimal, Decimal]:
                 "high": high,
             }
             continue
-        values.append(number)
+        values.append(number.quantize(Decimal("0.1")))
     if errors:
         raise ValidationError(errors)
     return values[0], values[1]
@@ -293,7 +293,10 @@ def parse(upload: IO[bytes]) -> list[tuple[dt.datetime, Decimal, Decimal]]:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    try:
+        rows = list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error as exc:  # a cell of 100k characters, a broken quote
+        raise ValidationError(_("The file cannot be read as CSV: export the logger's data again.")) from exc
     columns = _find_columns(rows)
     readings, errors = [], []
     data_rows = rows[columns.header_row + 1 :]

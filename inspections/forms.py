@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -24,7 +22,7 @@ class RoomForm(BootstrapFormMixin, forms.ModelForm):
 
 
 class CheckForm(BootstrapFormMixin, forms.Form):
-    status = forms.ChoiceField(label=_("Status"), choices=CheckStatus.choices, widget=forms.RadioSelect)
+    status = forms.ChoiceField(label=_("Status"), choices=CheckStatus.choices)
     checked_on = forms.DateField(label=_("Checked on"), widget=DATE)
     note = forms.CharField(
         label=_("Note"),
@@ -40,10 +38,6 @@ class CheckForm(BootstrapFormMixin, forms.Form):
             "Photograph the evidence (the extinguisher, the dehumidifier, the rules on the wall); several at once."
         ),
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["status"].widget.attrs["class"] = "form-check-input"
 
 
 class StaffForm(BootstrapFormMixin, forms.ModelForm):

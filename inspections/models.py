@@ -8,7 +8,10 @@ image the system keeps.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -61,7 +64,14 @@ class ArchiveRoom(models.Model):
 
     unit = models.OneToOneField(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="archive_room")
     location = models.CharField(_("location"), max_length=200, blank=True)
-    area_m2 = models.DecimalField(_("storeroom area (m²)"), max_digits=7, decimal_places=1, null=True, blank=True)
+    area_m2 = models.DecimalField(
+        _("storeroom area (m²)"),
+        max_digits=7,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.1"))],
+    )
     cabinets = models.PositiveIntegerField(_("cabinets and shelves"), null=True, blank=True)
     equipment = models.TextField(
         _("equipment"), blank=True, help_text=_("One per line, e.g. air conditioner, dehumidifier, fire extinguisher.")
@@ -169,7 +179,14 @@ class Training(models.Model):
     date = models.DateField(_("date"))
     title = models.CharField(_("training"), max_length=200)
     organiser = models.CharField(_("organised by"), max_length=100, blank=True)
-    hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=1, null=True, blank=True)
+    hours = models.DecimalField(
+        _("hours"),
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.5"))],
+    )
     certificate = models.CharField(_("certificate number"), max_length=100, blank=True)
 
     class Meta:

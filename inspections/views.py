@@ -164,7 +164,7 @@ def check_edit(request: HttpRequest, unit_id: int, checklist: str, item: str) ->
     room = getattr(unit, "archive_room", None)
     check = RoomCheck.objects.filter(room=room, checklist=checklist, item=item).first() if room else None
     initial = (
-        {"status": check.status, "checked_on": check.checked_on, "note": check.note}
+        {"status": check.status, "checked_on": timezone.localdate(), "note": check.note}
         if check
         else {"checked_on": timezone.localdate()}
     )
@@ -242,6 +242,9 @@ def staff_edit(request: HttpRequest, unit_id: int, pk: int | None = None) -> Htt
     if pk is not None:
         staff = get_object_or_404(RoomStaff, pk=min(pk, MAX_ID + 1), room__unit=unit)
     form = StaffForm(request.POST or None, instance=staff)
+    if request.method == "POST" and staff is None and not spend_nonce(request):  # a second click
+        messages.info(request, _("This was already recorded."))
+        return redirect(f"{_room_url(unit)}#staff")
     if request.method == "POST" and form.is_valid():
         try:
             rooms.staff_save(actor=request.user, unit=unit, staff=staff, data=form.cleaned_data, request=request)
@@ -250,7 +253,11 @@ def staff_edit(request: HttpRequest, unit_id: int, pk: int | None = None) -> Htt
         else:
             messages.success(request, _("The staff record is saved."))
             return redirect(f"{_room_url(unit)}#staff")
-    return render(request, "inspections/staff_form.html", {"unit": unit, "form": form, "staff": staff})
+    return render(
+        request,
+        "inspections/staff_form.html",
+        {"unit": unit, "form": form, "staff": staff, "nonce": form_nonce(request)},
+    )
 
 
 @login_required
@@ -342,7 +349,7 @@ def _climate_post(request: HttpRequest, unit: Unit, reading_form: ReadingForm, i
         except (ValidationError, PermissionDenied) as exc:
             add_service_errors(import_form, exc)
             return False
-        messages.success(
+        (messages.warning if result.excursions else messages.success)(
             request,
             _(
                 "%(added)s readings imported (%(excursions)s outside the ranges); %(skipped)s already in the log were skipped."

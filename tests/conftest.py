@@ -33,6 +33,17 @@ def isolated_cache(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def default_language(settings):
+    """Each test starts in the site's language: a request in English (the API fuzzing sends
+    Accept-Language: en in-process) leaves its language active on the thread."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @dataclass
 class Network:
     county: Unit

@@ -299,7 +299,7 @@ class CatalogueTemplate(models.Model):
     )
 
     objects = ScopedQuerySet.as_manager()
-    scope = ScopePolicy(resource=CATALOGUE_TEMPLATE, read_fields=("unit",), write_fields=("unit",))
+    scope = ScopePolicy(resource=CATALOGUE_TEMPLATE, read_fields=("unit_id",), write_fields=("unit_id",))
 
     class Meta:
         verbose_name = _("catalogue template")
@@ -357,7 +357,7 @@ class VillageCatalogue(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ScopedQuerySet.as_manager()
-    scope = ScopePolicy(resource=VILLAGE_CATALOGUE, read_fields=("unit",), write_fields=("unit",))
+    scope = ScopePolicy(resource=VILLAGE_CATALOGUE, read_fields=("unit_id",), write_fields=("unit_id",))
 
     class Meta:
         verbose_name = _("village catalogue")
@@ -396,7 +396,7 @@ class CatalogueEntry(CatalogueFields):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ScopedQuerySet.as_manager()
-    scope = ScopePolicy(resource=VILLAGE_CATALOGUE, read_fields=("unit",), write_fields=("unit",))
+    scope = ScopePolicy(resource=VILLAGE_CATALOGUE, read_fields=("unit_id",), write_fields=("unit_id",))
 
     class Meta:
         verbose_name = _("catalogue entry")

@@ -123,3 +123,10 @@ class AutoSchema(openapi.AutoSchema):
             if code not in responses:
                 responses[code] = self._get_response_for_code(_ERROR, code, direction=direction)
         return responses
+
+
+class OneObjectSchema(AutoSchema):
+    """For a ``list`` that answers one object (a report over a query), not an array of rows."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        return False

@@ -23,3 +23,18 @@ class TextField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("not_text")
         return super().to_internal_value(data)
+
+
+class MomentField(serializers.DateTimeField):
+    """A date and time within the years 1900–2100 (DRF's own overflows on year 1 or 9999 in a
+    time zone away from UTC, a server error)."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        from django.core.exceptions import ValidationError
+
+        from archives_site.filters import check_moment
+
+        try:
+            return check_moment(super().to_internal_value(value))
+        except (OverflowError, ValidationError) as exc:
+            raise serializers.ValidationError(_("Give a moment between the years 1900 and 2100.")) from exc

@@ -7,7 +7,7 @@ from rest_framework import exceptions, mixins, permissions, serializers, status,
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from archives_site.api.errors import ERROR_RESPONSES
+from archives_site.api.errors import ERROR_RESPONSES, OneObjectSchema
 from archives_site.api.fields import ScopedRelatedField, TextField
 from archives_site.api.pagination import SearchPagination
 from archives_site.api.viewsets import ScopedModelViewSet, ScopedViewSetMixin
@@ -218,6 +218,7 @@ class CompletenessViewSet(viewsets.ViewSet):
     outside your reach for village catalogues answers 404."""
 
     permission_classes = [permissions.IsAuthenticated, CatalogueReader]
+    schema = OneObjectSchema()
 
     @extend_schema(
         parameters=[CompletenessQuerySerializer],

@@ -29,7 +29,7 @@ def filtered(request: HttpRequest, model: type[Item] | type[Volume]) -> tuple[An
     label_any_as_all(form)
     qs = selectors.visible(model, user=request.user)
     data = {k: v for k, v in request.GET.items() if k != "q"}
-    filterset = (ItemFilterSet if model is Item else VolumeFilterSet)(data, queryset=qs)
+    filterset = (ItemFilterSet if model is Item else VolumeFilterSet)(data, queryset=qs, request=request)
     return (filterset.qs if filterset.is_valid() else qs.none()), form
 
 

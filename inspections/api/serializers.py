@@ -2,7 +2,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from archives_site.api.fields import ScopedRelatedField
+from archives_site.api.fields import MomentField, ScopedRelatedField
 from villages.models import Unit
 
 from .. import climate
@@ -76,6 +76,7 @@ class MonthSerializer(serializers.Serializer):
 
 class ClimateReadingSerializer(serializers.ModelSerializer):
     unit = ScopedRelatedField(queryset=Unit.objects.all())
+    taken_at = MomentField()
     flags = serializers.SerializerMethodField(help_text="too_cold, too_hot, too_dry, too_damp; empty when in range")
 
     class Meta:

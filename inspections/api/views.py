@@ -1,6 +1,7 @@
 from typing import Any
 
 import django_filters
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -10,7 +11,7 @@ from rest_framework.response import Response
 from archives_site.api.errors import ERROR_RESPONSES
 from archives_site.api.parsers import MultiPartParser
 from archives_site.api.viewsets import ScopedViewSetMixin
-from archives_site.filters import IdFilter
+from archives_site.filters import IdFilter, MomentFilter
 
 from .. import climate, rooms
 from ..models import ArchiveRoom, ClimateReading
@@ -54,7 +55,7 @@ class ArchiveRoomViewSet(
         data = dict(serializer.validated_data)
         unit = data.pop("unit")
         if ArchiveRoom.objects.filter(unit=unit).exists():
-            raise serializers.ValidationError({"unit": "This unit's room is recorded already: change it instead."})
+            raise serializers.ValidationError({"unit": [_("This unit's room is recorded already: change it instead.")]})
         return self._save(unit, data)
 
     def save_changes(self, serializer: Any) -> ArchiveRoom:
@@ -66,7 +67,7 @@ class ArchiveRoomViewSet(
         return rooms.room_update(actor=self.request.user, unit=unit, data=data, request=self.request)
 
     @extend_schema(responses={200: MonthSerializer(many=True), **ERROR_RESPONSES})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def climate(self, request: Any, pk: Any = None) -> Response:
         """Readings and excursions per month (all months with readings, oldest first)."""
         room = self.get_object()
@@ -76,8 +77,8 @@ class ArchiveRoomViewSet(
 
 class ClimateReadingFilterSet(django_filters.FilterSet):
     unit = IdFilter(field_name="unit_id", label="unit")
-    taken_after = django_filters.IsoDateTimeFilter(field_name="taken_at", lookup_expr="gte")
-    taken_before = django_filters.IsoDateTimeFilter(field_name="taken_at", lookup_expr="lt")
+    taken_after = MomentFilter(field_name="taken_at", lookup_expr="gte")
+    taken_before = MomentFilter(field_name="taken_at", lookup_expr="lt")
     excursions = django_filters.BooleanFilter(method="filter_excursions", label="only readings outside the ranges")
 
     class Meta:

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from archives_site.api.fields import ScopedRelatedField
 
 from .. import services
-from ..models import RoleAssignment, Unit
+from ..models import CatalogueEntry, CatalogueTemplate, RoleAssignment, TemplateEntry, Unit, VillageCatalogue
 
 
 class UnitSerializer(serializers.ModelSerializer):
@@ -66,3 +66,87 @@ class RoleAssignmentSerializer(serializers.ModelSerializer):
         model = RoleAssignment
         fields = ["id", "user", "role", "role_display", "unit", "unit_name", "note", "granted_by", "granted_at"]
         read_only_fields = ["granted_by", "granted_at"]
+
+
+ENTRY_FIELDS = [
+    "id",
+    "key",
+    "code",
+    "title",
+    "scope_note",
+    "category_code",
+    "retention_code",
+    "frequency",
+    "required",
+    "for_villages",
+    "for_communities",
+    "position",
+    "parent",
+]
+
+
+class TemplateEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TemplateEntry
+        fields = ENTRY_FIELDS
+        read_only_fields = ENTRY_FIELDS
+
+
+class CatalogueTemplateSerializer(serializers.ModelSerializer):
+    """A version of the county's reference template (基本目录参考模板); its entries on the detail."""
+
+    entries = TemplateEntrySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CatalogueTemplate
+        fields = ["id", "unit", "version", "title", "note", "status", "created_at", "published_at", "entries"]
+        read_only_fields = fields
+
+
+class CatalogueEntrySerializer(serializers.ModelSerializer):
+    local = serializers.BooleanField(source="is_local", read_only=True, help_text="the village's own (一村一品)")
+
+    class Meta:
+        model = CatalogueEntry
+        fields = [*ENTRY_FIELDS, "local", "applicable", "not_applicable_reason"]
+        read_only_fields = fields
+
+
+class VillageCatalogueSerializer(serializers.ModelSerializer):
+    """A village's filing catalogue (归档清单): its live entries, in order."""
+
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    template_version = serializers.IntegerField(source="template.version", read_only=True)
+    entries = serializers.SerializerMethodField()
+
+    class Meta:
+        model = VillageCatalogue
+        fields = ["id", "unit", "unit_name", "template", "template_version", "updated_at", "entries"]
+        read_only_fields = fields
+
+    @extend_schema_field(CatalogueEntrySerializer(many=True))
+    def get_entries(self, catalogue: VillageCatalogue) -> list[dict[str, Any]]:
+        live = [entry for entry in catalogue.entries.all() if entry.retired_at is None]
+        return CatalogueEntrySerializer(live, many=True).data
+
+
+class DifferenceSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["added", "changed", "removed"])
+    key = serializers.CharField()
+    code = serializers.CharField()
+    title = serializers.CharField()
+    fields = serializers.DictField(
+        child=serializers.ListField(), help_text="changed: field name → [current, new]", required=False
+    )
+
+
+class AdoptSerializer(serializers.Serializer):
+    keys = serializers.ListField(
+        child=serializers.CharField(max_length=40), max_length=1000, help_text="entry keys of the differences to adopt"
+    )
+
+
+class ApplicabilitySerializer(serializers.Serializer):
+    entry = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    applicable = serializers.BooleanField()
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

@@ -37,7 +37,9 @@ class Command(BaseCommand):
         pushed = holdings_demo.seed_pushes()
         rooms = room_demo.seed_rooms()
         self.stdout.write(
-            self.style.SUCCESS(f"Archive rooms ready: {rooms['rooms']}; records pushed to villages: {pushed['pushes']}.")
+            self.style.SUCCESS(
+                f"Archive rooms ready: {rooms['rooms']}; records pushed to villages: {pushed['pushes']}."
+            )
         )
         if quiet_logins:
             return
