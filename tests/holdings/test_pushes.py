@@ -42,6 +42,8 @@ def test_pushed_records_appear_in_the_villages_search_marked_until_revoked(
     assert {item.pk for item in found} == {item.pk for item in open_items}
     assert all(item.pushed for item in found)
     assert not selectors.visible(Item, user=other_village_archivist).filter(fonds=fonds).exists()
+    # Shared for reading, not counted as the village's own holdings.
+    assert sum(row["n"] for row in selectors._holdings_statistics(village_archivist)["category"]) == 0
     # The village still cannot change them.
     with pytest.raises(PermissionDenied):
         services.record_update(record=open_items[0], actor=village_archivist, title="改")
