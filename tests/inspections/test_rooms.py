@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from archives_site.models import AuditEvent
 from inspections import climate, rooms
@@ -85,9 +85,10 @@ def test_the_ranges_come_from_the_settings(network, village_archivist, settings)
 
 def test_a_file_with_bad_rows_imports_nothing_and_names_them(network, village_archivist):
     bad = "Time,Temperature,Humidity\n2026-03-01 08:00,18,50\n2026-13-01 08:00,18,50\n2026-03-02 08:00,warm,50\n2026-03-03 08:00,18,150\n"
-    with pytest.raises(ValidationError) as caught:
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
         climate.readings_import(actor=village_archivist, unit=network.village_a1, upload=logger_file(bad, "utf-8"))
-    text = " ".join(caught.value.messages)
+    with translation.override("en"):
+        text = " ".join(caught.value.messages)
     assert "Row 3" in text and "Row 4" in text and "Row 5" in text and "Row 2" not in text
     assert not ClimateReading.objects.exists() and not ArchiveRoom.objects.exists()
 
