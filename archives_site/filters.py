@@ -11,6 +11,8 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
 # PostgreSQL's bigint: every primary key of the project is a BigAutoField.
@@ -57,29 +59,26 @@ class YearFilter(BoundedIntegerFilter):
         super().__init__(*args, min_value=1, max_value=9999, **kwargs)
 
 
+MOMENT_RANGE = _("Give a moment between the years 1900 and 2100.")
+
+
 def check_moment(moment: Any) -> Any:
     """A moment within the years a record can bear (1900–2100) with a real time-zone offset
     (±14 h), or a ValidationError saying so (never an overflow or a database error later)."""
-    from django.core.exceptions import ValidationError
-    from django.utils.translation import gettext as _
-
     offset = moment.utcoffset() if moment is not None else None
     if moment is not None and (
         not 1900 <= moment.year <= 2100 or (offset is not None and abs(offset.total_seconds()) > 14 * 3600)
     ):
-        raise ValidationError(_("Give a moment between the years 1900 and 2100."), code="invalid")
+        raise ValidationError(MOMENT_RANGE, code="invalid")
     return moment
 
 
 class _MomentField(django_filters.fields.IsoDateTimeField):
     def to_python(self, value: Any) -> Any:
-        from django.core.exceptions import ValidationError
-        from django.utils.translation import gettext as _
-
         try:
             return check_moment(super().to_python(value))
         except OverflowError as exc:  # year 1 in a zone ahead of UTC
-            raise ValidationError(_("Give a moment between the years 1900 and 2100."), code="invalid") from exc
+            raise ValidationError(MOMENT_RANGE, code="invalid") from exc
 
 
 class MomentFilter(django_filters.IsoDateTimeFilter):

@@ -145,6 +145,21 @@ def store_master(upload: IO[bytes]) -> MasterFile:
         return MasterFile.objects.get(sha256=sha256)
 
 
+def store_masters(files: Iterable[Any]) -> list[tuple[MasterFile, str]]:
+    """Each uploaded image's master and original name; a file that cannot be kept raises a
+    ValidationError naming it (the caller's transaction then keeps nothing)."""
+    masters = []
+    for upload in files:
+        name = str(getattr(upload, "name", "") or "")[:255]
+        try:
+            masters.append((store_master(upload), name))
+        except PageFileError as exc:
+            raise ValidationError(
+                _("%(file)s: %(problem)s") % {"file": name or _("(unnamed file)"), "problem": exc.messages[0]}
+            ) from exc
+    return masters
+
+
 def check_upload_count(files: list[Any]) -> None:
     if len(files) > settings.PAGE_UPLOAD_MAX_FILES:
         raise ValidationError(
@@ -171,15 +186,7 @@ def pages_add(
     _require_write(actor, Action.CHANGE, item.custodian_unit_id)
     item = Item.objects.select_for_update().get(pk=item.pk)  # page numbers are gap-free per item
     _refuse_read_only(item)
-    masters = []
-    for upload in files:
-        name = str(getattr(upload, "name", "") or "")[:255]
-        try:
-            masters.append((store_master(upload), name))
-        except PageFileError as exc:
-            raise ValidationError(
-                _("%(file)s: %(problem)s") % {"file": name or _("(unnamed file)"), "problem": exc.messages[0]}
-            ) from exc
+    masters = store_masters(files)
     if not masters:
         return []
     last = item.pages.aggregate(m=Max("number"))["m"] or 0

@@ -52,6 +52,13 @@ def pushable_items(
     return items
 
 
+def items_to_push(fonds: Fonds, target: Unit, **selection: Any) -> QuerySet:
+    """What a push of this selection to ``target`` would carry: the pushable items not shared
+    with it already (the preview and the push itself)."""
+    already = PushedItem.objects.filter(target_unit=target, active=True).values("item_id")
+    return pushable_items(fonds, **selection).exclude(pk__in=already)
+
+
 def _check_target(actor: Any, fonds: Fonds, target: Unit) -> None:
     if target.kind not in TARGET_KINDS or not target.is_active:
         raise ValidationError({"target_unit": _("Push to an active village, community, township or subdistrict.")})
@@ -88,9 +95,8 @@ def push_create(
     if year_from is not None and year_to is not None and year_from > year_to:
         raise ValidationError({"year_to": _("The last year cannot be before the first.")})
     Unit.objects.select_for_update().filter(pk=target.pk).first()  # one push to a unit at a time
-    items = pushable_items(fonds, category=category, year_from=year_from, year_to=year_to, item_ids=item_ids)
-    already = PushedItem.objects.filter(target_unit=target, active=True).values("item_id")
-    ids = list(items.exclude(pk__in=already).order_by("pk").values_list("pk", flat=True)[: settings.PUSH_MAX_ITEMS + 1])
+    items = items_to_push(fonds, target, category=category, year_from=year_from, year_to=year_to, item_ids=item_ids)
+    ids = list(items.order_by("pk").values_list("pk", flat=True)[: settings.PUSH_MAX_ITEMS + 1])
     if not ids:
         raise ValidationError(
             _("No open, filed item of this selection is left to push: they are already pushed there, or none is open.")

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from archives_site.audit import audit_record
 from archives_site.scoping import SYSTEM, Action, require_reach, user_scope
-from holdings.pages import PageFileError, check_upload_count, enqueue_derivatives, store_master
+from holdings.pages import check_upload_count, enqueue_derivatives, store_masters
 from villages.models import Unit, UnitKind
 from villages.roles import ARCHIVE_ROOM
 
@@ -154,15 +154,7 @@ def check_record(
         item=item,
         defaults={"status": status, "checked_on": checked_on, "note": note[:500], "checked_by": _actor_or_none(actor)},
     )
-    masters = []
-    for upload in photos:
-        name = str(getattr(upload, "name", "") or "")[:255]
-        try:
-            masters.append((store_master(upload), name))
-        except PageFileError as exc:
-            raise ValidationError(
-                _("%(file)s: %(problem)s") % {"file": name or _("(unnamed file)"), "problem": exc.messages[0]}
-            ) from exc
+    masters = store_masters(photos)
     RoomEvidence.objects.bulk_create(
         RoomEvidence(room_check=check, master=master, original_name=name, added_by=_actor_or_none(actor))
         for master, name in masters

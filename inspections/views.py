@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -206,8 +207,6 @@ def check_edit(request: HttpRequest, unit_id: int, checklist: str, item: str) ->
 
 
 def _room_url(unit: Unit) -> str:
-    from django.urls import reverse
-
     return reverse("inspections:room-detail", kwargs={"unit_id": unit.pk})
 
 

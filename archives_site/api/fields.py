@@ -1,8 +1,10 @@
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from archives_site.filters import MOMENT_RANGE, check_moment
 from archives_site.scoping import Action
 
 
@@ -30,11 +32,7 @@ class MomentField(serializers.DateTimeField):
     time zone away from UTC, a server error)."""
 
     def to_internal_value(self, value: Any) -> Any:
-        from django.core.exceptions import ValidationError
-
-        from archives_site.filters import check_moment
-
         try:
             return check_moment(super().to_internal_value(value))
-        except (OverflowError, ValidationError) as exc:
-            raise serializers.ValidationError(_("Give a moment between the years 1900 and 2100.")) from exc
+        except (OverflowError, DjangoValidationError) as exc:
+            raise serializers.ValidationError(MOMENT_RANGE) from exc

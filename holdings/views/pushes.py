@@ -18,7 +18,7 @@ from villages.roles import RECORD_PUSH
 
 from .. import pushes
 from ..forms import PushForm, PushRevokeForm
-from ..models import PushedItem, RecordPush
+from ..models import RecordPush
 
 
 @login_required
@@ -75,9 +75,7 @@ def push_new(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("holdings:push-detail", pk=push.pk)
         else:
-            items = pushes.pushable_items(data["fonds"], **selection).exclude(
-                pk__in=PushedItem.objects.filter(target_unit=data["target_unit"], active=True).values("item_id")
-            )
+            items = pushes.items_to_push(data["fonds"], data["target_unit"], **selection)
             preview = {"count": items.count(), "sample": list(items.order_by("reference_code", "id")[:20])}
     return render(request, "holdings/push_new.html", {"form": form, "preview": preview, "nonce": form_nonce(request)})
 
