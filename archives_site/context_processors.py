@@ -36,6 +36,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             {"label": _("Filing catalogue"), "url": reverse("holdings:catalogue"), "icon": "list-check"},
             {"label": _("Filing completeness"), "url": reverse("holdings:completeness"), "icon": "grid-3x3"},
         ]
+    if user_can(user, "catalogue_template", Action.VIEW):
+        filing.append({"label": _("Reference template"), "url": reverse("villages:template-list"), "icon": "diagram-2"})
     if user_can(user, "archive_room", Action.VIEW):
         filing.append({"label": _("Archive rooms"), "url": reverse("inspections:room-list"), "icon": "building-check"})
     if user_can(user, "record_push", Action.VIEW):

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy
 
 from archives_site.audit import audit_record
 from archives_site.scoping import SYSTEM, Action, require_reach, user_scope
+from villages.catalogues import TREE_ORDER
 from villages.models import TOWNSHIP_KINDS, VILLAGE_KINDS, CatalogueEntry, Frequency, Unit, UnitKind
 from villages.roles import VILLAGE_CATALOGUE
 
@@ -70,7 +71,7 @@ class Entry:
     title: str
     frequency: str
     applicable: bool
-    position: int
+    position: tuple[int, int]  # (its heading's position, its own): the order of the tree
 
     @property
     def frequency_label(self) -> str:
@@ -184,12 +185,12 @@ def compute(villages: list[Unit], *, up_to_year: int) -> Completeness:
     rows = (
         CatalogueEntry.objects.filter(unit_id__in=ids, retired_at__isnull=True, required=True)
         .exclude(category_code="")
-        .order_by("unit_id", "position", "code")
-        .values_list("pk", "unit_id", "code", "title", "frequency", "applicable", "position")
+        .order_by("unit_id", *TREE_ORDER)
+        .values_list("pk", "unit_id", "code", "title", "frequency", "applicable", TREE_ORDER[0], "position")
     )
     entries: dict[int, list[Entry]] = defaultdict(list)
-    for row in rows:
-        entries[row[1]].append(Entry(*row))
+    for *row, heading_position, position in rows:
+        entries[row[1]].append(Entry(*row, position=(heading_position, position)))
     catalogued = set(entries)
     counted = [entry.pk for group in entries.values() for entry in group if entry.applicable]
     filed_years: dict[int, set[int]] = defaultdict(set)

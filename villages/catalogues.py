@@ -19,7 +19,8 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,6 +45,10 @@ from .roles import CATALOGUE_TEMPLATE, VILLAGE_CATALOGUE
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "data" / "default_template.json"
 ENTRY_FIELDS = CatalogueFields.CONTENT_FIELDS
 HEADINGS_FIRST = F("parent_id").asc(nulls_first=True)  # a copy's heading exists before its entries
+# Entries in the order of the tree: headings by position, each followed by its entries by position
+# (an entry's position orders it among its siblings only, so adding or moving one renumbers nothing).
+TREE_ORDER = (Coalesce("parent__position", "position"), HEADINGS_FIRST, "position", "code")
+POSITION_STEP = 100
 
 
 # --- Codes of the holdings' reference data ---------------------------------------------------------
@@ -88,6 +93,22 @@ def _clean_entry_fields(fields: dict[str, Any], *, heading: bool) -> dict[str, A
 
 def new_key() -> str:
     return secrets.token_hex(6)
+
+
+def _next_position(entries: QuerySet, parent: Any) -> int:
+    """A position after the last sibling under ``parent`` (None: after the last heading)."""
+    siblings = entries.filter(parent=parent) if parent is not None else entries.filter(parent__isnull=True)
+    last = siblings.aggregate(m=Max("position"))["m"]
+    return (last if last is not None else 0) + POSITION_STEP
+
+
+def visible_templates(user: Any) -> QuerySet:
+    """The template versions a user may read: published ones of the county in reach, and drafts
+    only for those who may change them (a village never sees an unpublished draft). The pages
+    and the API read through here."""
+    readable = CatalogueTemplate.objects.restrict(user, Action.VIEW)
+    editable = CatalogueTemplate.objects.restrict(user, Action.CHANGE).values("pk")
+    return readable.filter(Q(status=TemplateStatus.PUBLISHED) | Q(pk__in=editable))
 
 
 # --- The county's template ---------------------------------------------------------------------------
@@ -215,26 +236,35 @@ def template_entry_save(
     request: HttpRequest | None = None,
     **fields: Any,
 ) -> TemplateEntry:
-    """Add an entry to a draft (under ``parent``, a heading; none: a new heading) or change one."""
+    """Add an entry to a draft (under ``parent``, a heading; none: a new heading) or change one;
+    a changed entry given another ``parent`` heading moves under it (headings stay headings)."""
     _require_template_write(actor, template.unit)
     template = _locked(template)
     _require_draft(template)
     if entry is not None and entry.template_id != template.pk:
         raise ValidationError(_("This entry belongs to another version."))
-    if parent is not None and (parent.template_id != template.pk or not parent.is_heading):
+    if parent is not None and (parent.template_id != template.pk or not parent.is_heading or parent.parent_id):
         raise ValidationError({"parent": _("Choose a heading of this version.")})
     heading = (entry.parent_id is None) if entry is not None else parent is None
+    if heading and entry is not None and parent is not None:
+        raise ValidationError({"parent": _("A heading stays at the top level.")})
     data = _clean_entry_fields(fields, heading=heading)
     adding = entry is None
+    changes: dict[str, Any] = {}
     if entry is None:
-        last = template.entries.aggregate(m=Max("position"))["m"] or 0
-        entry = TemplateEntry(template=template, key=new_key(), parent=parent, position=last + 100)
-    changes = _write_entry(
-        entry,
-        data,
-        adding=adding,
-        exclude=["template", "parent"],
-        duplicate=_("Another entry of this version has this code."),
+        position = _next_position(template.entries, parent)
+        entry = TemplateEntry(template=template, key=new_key(), parent=parent, position=position)
+    elif parent is not None and parent.pk != entry.parent_id:
+        changes["heading"] = [entry.parent.code if entry.parent_id else None, parent.code]
+        entry.parent, entry.position = parent, _next_position(template.entries, parent)
+    changes.update(
+        _write_entry(
+            entry,
+            data,
+            adding=adding,
+            exclude=["template", "parent"],
+            duplicate=_("Another entry of this version has this code."),
+        )
     )
     if changes:
         audit_record(
@@ -388,6 +418,25 @@ def catalogue_differences(catalogue: VillageCatalogue, template: CatalogueTempla
             "parent"
         )
     }
+    return _compare(current, new)
+
+
+def template_differences(template: CatalogueTemplate) -> list[Difference]:
+    """What a version changes against the county's newest published version before it (every
+    entry is added in a first version): what the county reviews before publishing."""
+    previous = (
+        CatalogueTemplate.objects.filter(
+            unit_id=template.unit_id, status=TemplateStatus.PUBLISHED, version__lt=template.version
+        )
+        .order_by("-version")
+        .first()
+    )
+    current = {e.key: e for e in previous.entries.select_related("parent")} if previous is not None else {}
+    return _compare(current, {e.key: e for e in template.entries.select_related("parent")})
+
+
+def _compare(current: dict[str, Any], new: dict[str, Any]) -> list[Difference]:
+    """The differences between two sets of entries keyed by ``key``, in code order."""
     differences = []
     for key, entry in new.items():
         mine = current.get(key)
@@ -569,8 +618,7 @@ def catalogue_entry_save_local(
     data = _clean_entry_fields(fields, heading=False)
     adding = entry is None
     if entry is None:
-        last = catalogue.entries.aggregate(m=Max("position"))["m"] or 0
-        position = (parent.position + 99) if parent is not None else last + 100
+        position = _next_position(catalogue.entries.filter(retired_at__isnull=True), parent)
         entry = CatalogueEntry(
             catalogue=catalogue, unit_id=catalogue.unit_id, key=f"local-{new_key()}", parent=parent, position=position
         )

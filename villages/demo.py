@@ -179,4 +179,41 @@ def seed_catalogues() -> dict[str, int]:
                 retention_code="Y",
                 frequency="per_event",
             )
+    _seed_second_version(county, suffix)
     return {"catalogues": VillageCatalogue.objects.count()}
+
+
+def _seed_second_version(county: Unit, suffix: str) -> None:
+    """Version 2 of the county's template (an entry added, one's scope made clearer), adopted
+    by the township's villages but the first (the ``village`` login sees what changes)."""
+    from . import catalogues
+    from .models import CatalogueTemplate, VillageCatalogue
+
+    if CatalogueTemplate.objects.filter(unit=county, version=2).exists():
+        return
+    draft = catalogues.template_new_version(actor=SYSTEM, county=county)
+    catalogues.template_update(
+        actor=SYSTEM, template=draft, note="修订：增加殡葬改革与移风易俗材料；村务、财务公开材料含公开栏照片。"
+    )
+    catalogues.template_entry_save(
+        actor=SYSTEM,
+        template=draft,
+        parent=draft.entries.get(code="G"),
+        code="G06",
+        title="殡葬改革与移风易俗材料",
+        scope_note="红白理事会章程、移风易俗承诺书、宣传与劝导记录。",
+        category_code="WS",
+        retention_code="D30",
+        frequency="yearly",
+    )
+    b04 = draft.entries.get(code="B04")
+    catalogues.template_entry_save(
+        actor=SYSTEM, template=draft, entry=b04, scope_note="公开内容、公开栏照片或记录、群众意见处理。"
+    )
+    catalogues.template_publish(actor=SYSTEM, template=draft)
+    first = _village_code(suffix, 1)
+    for catalogue in VillageCatalogue.objects.filter(unit__code__startswith=f"{COUNTY[0]}{suffix}").exclude(
+        unit__code=first
+    ):
+        keys = [difference.key for difference in catalogues.catalogue_differences(catalogue, draft)]
+        catalogues.catalogue_adopt(actor=SYSTEM, catalogue=catalogue, keys=keys, template=draft)

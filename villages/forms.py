@@ -13,7 +13,8 @@ from archives_site.forms import BootstrapFormMixin, ServiceFieldsMixin
 from archives_site.scoping import Action
 
 from . import selectors
-from .models import PARENT_KINDS, AccountKind, CustodyMode, Unit, UnitKind
+from .catalogues import category_choices, retention_choices
+from .models import PARENT_KINDS, AccountKind, CustodyMode, Frequency, Unit, UnitKind
 from .roles import ROLE_UNIT_KINDS, Role
 
 _PASSWORD_HELP = _("Leave empty to have one generated. It is shown once; the person changes it at their first login.")
@@ -167,3 +168,63 @@ class UnitForm(BootstrapFormMixin, ServiceFieldsMixin, forms.ModelForm):
             del self.fields["custody_mode"]
         else:
             del self.fields["is_active"]
+
+
+class TemplateForm(BootstrapFormMixin, forms.Form):
+    """A template version's title and note (what it changes, and its basis)."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What this version changes, and its basis."),
+    )
+
+
+class EntryForm(BootstrapFormMixin, forms.Form):
+    """An entry of the county's template, or one of a village's own entries (一村一品). A heading
+    groups entries and has no category or retention; ``headings`` offers where an entry goes."""
+
+    parent = forms.ModelChoiceField(label=_("Heading"), queryset=Unit.objects.none(), required=False)
+    code = forms.CharField(label=_("Code"), max_length=20)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    scope_note = forms.CharField(
+        label=_("Filing scope"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What belongs here."),
+    )
+    category_code = forms.ChoiceField(label=_("Category"))
+    retention_code = forms.ChoiceField(label=_("Retention"))
+    frequency = forms.ChoiceField(label=_("Frequency"), choices=Frequency.choices)
+    required = forms.BooleanField(label=_("Required (counts in completeness)"), required=False)
+    for_villages = forms.BooleanField(label=_("Applies to villages"), required=False, initial=True)
+    for_communities = forms.BooleanField(label=_("Applies to communities"), required=False, initial=True)
+
+    def __init__(self, *args: Any, heading: bool, headings: Any = None, local: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if headings is None:
+            del self.fields["parent"]
+        else:
+            self.fields["parent"].queryset = headings
+            self.fields["parent"].required = True
+        if heading:
+            for name in ("category_code", "retention_code", "frequency", "required", "for_villages", "for_communities"):
+                del self.fields[name]
+            return
+        self.fields["category_code"].choices = [("", "—"), *category_choices()]
+        self.fields["retention_code"].choices = [("", "—"), *retention_choices()]
+        if local:  # the village's own entry applies to the village
+            del self.fields["for_villages"]
+            del self.fields["for_communities"]
+
+
+class NotApplicableForm(BootstrapFormMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Why it does not apply"),
+        max_length=200,
+        help_text=_("For example: the village has no collective enterprise."),
+    )

@@ -20,8 +20,10 @@ from archives_site.audit import audit_record
 from archives_site.filters import MAX_ID, whole_number
 from archives_site.forms import add_service_errors, form_nonce, spend_nonce
 from archives_site.scoping import Action, user_can
-from villages.models import CatalogueEntry, VillageCatalogue
+from villages.catalogues import TREE_ORDER, county_of, latest_published
+from villages.models import VILLAGE_KINDS, CatalogueEntry, VillageCatalogue
 from villages.roles import HOLDINGS, VILLAGE_CATALOGUE
+from villages.selectors import units_in_reach
 
 from .. import pages, selectors, services
 from ..forms import EntryFilingForm
@@ -50,8 +52,16 @@ def catalogue_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"catalogue": catalogue, "year": year, "catalogues": None}
     if catalogue is None:
         context["catalogues"] = catalogues.order_by("unit__path")[:500]
+        context["without_catalogue"] = (
+            units_in_reach(user=request.user, resource=VILLAGE_CATALOGUE, action=Action.ADD)
+            .filter(kind__in=VILLAGE_KINDS, catalogue__isnull=True)
+            .order_by("path")[:500]
+        )
         return render(request, "holdings/catalogue.html", context)
-    entries = list(catalogue.entries.filter(retired_at__isnull=True).order_by("position", "code"))
+    county = county_of(catalogue.unit)
+    newest = latest_published(county) if county else None
+    context["newer_version"] = newest if newest is not None and newest.version > catalogue.template.version else None
+    entries = list(catalogue.entries.filter(retired_at__isnull=True).order_by(*TREE_ORDER))
     counts = dict(
         selectors.visible(Item, user=request.user)
         .filter(catalogue_entry__catalogue=catalogue, year=year, status__in=COUNTED_STATUSES)

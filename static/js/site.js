@@ -46,3 +46,14 @@
     });
   });
 })();
+
+// A "select all" checkbox in a table head ticks or clears the boxes of its table.
+(function () {
+  document.querySelectorAll("[data-check-all]").forEach(function (all) {
+    all.addEventListener("change", function () {
+      all.closest("table").querySelectorAll("tbody input[type=checkbox]").forEach(function (box) {
+        box.checked = all.checked;
+      });
+    });
+  });
+})();

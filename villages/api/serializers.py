@@ -9,7 +9,15 @@ from rest_framework import serializers
 from archives_site.api.fields import ScopedRelatedField
 
 from .. import services
-from ..models import CatalogueEntry, CatalogueTemplate, RoleAssignment, TemplateEntry, Unit, VillageCatalogue
+from ..models import (
+    CatalogueEntry,
+    CatalogueTemplate,
+    Frequency,
+    RoleAssignment,
+    TemplateEntry,
+    Unit,
+    VillageCatalogue,
+)
 
 
 class UnitSerializer(serializers.ModelSerializer):
@@ -150,3 +158,43 @@ class ApplicabilitySerializer(serializers.Serializer):
     entry = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     applicable = serializers.BooleanField()
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class TemplateStartSerializer(serializers.Serializer):
+    county = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="the county whose draft to open (its default template if it has none)",
+    )
+
+
+class TemplateUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    note = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+
+
+class EntryWriteSerializer(serializers.Serializer):
+    """An entry's content to add or change (only the fields sent change). ``parent``: the heading
+    it goes under (none when adding: a new heading; when changing: it moves there)."""
+
+    parent = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False, allow_null=True)
+    code = serializers.CharField(max_length=20, required=False)
+    title = serializers.CharField(max_length=200, required=False)
+    scope_note = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    category_code = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    retention_code = serializers.CharField(max_length=8, required=False, allow_blank=True)
+    frequency = serializers.ChoiceField(choices=Frequency.choices, required=False)
+    required = serializers.BooleanField(required=False)
+    for_villages = serializers.BooleanField(required=False)
+    for_communities = serializers.BooleanField(required=False)
+
+
+class LocalEntryWriteSerializer(EntryWriteSerializer):
+    """One of a village's own entries (一村一品); it applies to the village."""
+
+    for_villages = None
+    for_communities = None
+
+
+class CatalogueDeriveSerializer(serializers.Serializer):
+    unit = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="the village or community")

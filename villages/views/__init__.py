@@ -1,6 +1,22 @@
-"""Staff pages of the network, one module per area: units, role grants, people and accounts.
+"""Staff pages of the network, one module per area: units, role grants, people and accounts,
+the county's template and the villages' catalogues.
 ``villages.urls`` names them all from here."""
 
+from .catalogues import (
+    catalogue_adopt,
+    catalogue_entry_applicability,
+    catalogue_entry_create,
+    catalogue_entry_update,
+    catalogue_manage,
+    template_detail,
+    template_entry_create,
+    template_entry_delete,
+    template_entry_update,
+    template_list,
+    template_publish,
+    template_start,
+    template_update,
+)
 from .roles import role_grant, role_revoke
 from .units import RoleAssignmentListView, UnitDetailView, UnitListView, unit_create, unit_update
 from .users import (
@@ -20,9 +36,22 @@ __all__ = [
     "RoleAssignmentListView",
     "UnitDetailView",
     "UnitListView",
+    "catalogue_adopt",
+    "catalogue_entry_applicability",
+    "catalogue_entry_create",
+    "catalogue_entry_update",
+    "catalogue_manage",
     "password_change",
     "role_grant",
     "role_revoke",
+    "template_detail",
+    "template_entry_create",
+    "template_entry_delete",
+    "template_entry_update",
+    "template_list",
+    "template_publish",
+    "template_start",
+    "template_update",
     "unit_create",
     "unit_update",
     "user_create",
