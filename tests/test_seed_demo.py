@@ -37,8 +37,13 @@ def test_seed_demo_builds_the_demo_county_once(db, capsys, api):
     fonds = Volume.objects.first().fonds
     assert fonds.start_year <= Volume.objects.filter(fonds=fonds).order_by("year").first().year
 
-    # Every village and community has its filing catalogue from the published default template.
-    assert VillageCatalogue.objects.count() == 90 and CatalogueTemplate.objects.get().is_published
+    # Every village and community has its filing catalogue from the published default template;
+    # version 2 is published too, adopted in 青石镇 except by 青石村 (the `village` login).
+    assert VillageCatalogue.objects.count() == 90
+    assert sorted(CatalogueTemplate.objects.values_list("version", "status")) == [(1, "published"), (2, "published")]
+    on_v2 = set(VillageCatalogue.objects.filter(template__version=2).values_list("unit__name", flat=True))
+    assert "石门村" in on_v2 and "青石村" not in on_v2
+    assert VillageCatalogue.objects.get(unit__name="石门村").entries.filter(code="G06", retired_at=None).exists()
     local = list(CatalogueEntry.objects.filter(template_entry__isnull=True).values_list("title", flat=True))
     assert "农民画创作与展览" in local and "红色档案征集" in local
     assert "catalogues" in out
@@ -66,7 +71,7 @@ def test_seed_demo_builds_the_demo_county_once(db, capsys, api):
     assert Unit.objects.count() == sum(counts.values())
     assert Item.objects.count() == items  # nothing filed twice
     assert Volume.objects.count() == volumes
-    assert VillageCatalogue.objects.count() == 90 and CatalogueTemplate.objects.count() == 1
+    assert VillageCatalogue.objects.count() == 90 and CatalogueTemplate.objects.count() == 2
     assert CatalogueEntry.objects.filter(template_entry__isnull=True).count() == len(local)
     assert ArchiveRoom.objects.count() == 17 and RecordPush.objects.count() == 1
 

@@ -47,7 +47,16 @@ ENTRY_FIELDS = CatalogueFields.CONTENT_FIELDS
 HEADINGS_FIRST = F("parent_id").asc(nulls_first=True)  # a copy's heading exists before its entries
 # Entries in the order of the tree: headings by position, each followed by its entries by position
 # (an entry's position orders it among its siblings only, so adding or moving one renumbers nothing).
-TREE_ORDER = (Coalesce("parent__position", "position"), HEADINGS_FIRST, "position", "code")
+# A tie of positions between top-level rows never interleaves two headings' entries (the group's
+# id comes next).
+TREE_ORDER = (
+    Coalesce("parent__position", "position"),
+    Coalesce("parent_id", "id"),
+    HEADINGS_FIRST,
+    "position",
+    "code",
+)
+KEEP = object()  # "leave the entry under the heading it has" (a change that names no heading)
 POSITION_STEP = 100
 
 
@@ -69,9 +78,10 @@ def retention_choices() -> list[tuple[str, str]]:
     return sorted(rows, key=lambda row: row[0] != "Y")  # 永久 first, then the shorter terms
 
 
-def _clean_entry_fields(fields: dict[str, Any], *, heading: bool) -> dict[str, Any]:
+def _clean_entry_fields(fields: dict[str, Any], *, heading: bool, adding: bool = False) -> dict[str, Any]:
     """The content fields of an entry, checked: a heading has no category or retention; a
-    fileable entry names an existing category and a current retention period."""
+    fileable entry names an existing category and a current retention period (a new one must
+    name both: without a category it would be taken for a heading)."""
     data = {name: fields[name] for name in ENTRY_FIELDS if name in fields}
     for name in ("code", "title", "scope_note", "category_code", "retention_code"):
         if name in data:
@@ -80,6 +90,9 @@ def _clean_entry_fields(fields: dict[str, Any], *, heading: bool) -> dict[str, A
         data["category_code"] = data["retention_code"] = ""
         return data
     errors = {}
+    if adding:
+        data.setdefault("category_code", "")
+        data.setdefault("retention_code", "")
     if "category_code" in data and data["category_code"] not in dict(category_choices()):
         errors["category_code"] = _("Choose a category from the list.")
     if "retention_code" in data and data["retention_code"] not in dict(retention_choices()):
@@ -114,7 +127,7 @@ def visible_templates(user: Any) -> QuerySet:
 # --- The county's template ---------------------------------------------------------------------------
 
 
-def _require_template_write(actor: Any, county: Unit) -> None:
+def require_template_write(actor: Any, county: Unit) -> None:
     require_reach(
         actor, CATALOGUE_TEMPLATE, Action.CHANGE, county.pk, _("Only the county keeps its reference template.")
     )
@@ -136,7 +149,7 @@ def template_load_default(
 ) -> CatalogueTemplate:
     """Start the county's first version (a draft) from the default data file shipped with the
     system, for the county to adapt and publish. Refused when the county has a template."""
-    _require_template_write(actor, county)
+    require_template_write(actor, county)
     if county.kind != UnitKind.COUNTY:
         raise ValidationError(_("A reference template belongs to a county."))
     Unit.objects.select_for_update().filter(pk=county.pk).first()  # two clicks load once
@@ -179,7 +192,7 @@ def template_load_default(
 def template_new_version(*, actor: Any, county: Unit, request: HttpRequest | None = None) -> CatalogueTemplate:
     """A new draft copied from the newest published version (entries keep their keys, so the
     villages later see what changed). Returns the existing draft if there is one."""
-    _require_template_write(actor, county)
+    require_template_write(actor, county)
     Unit.objects.select_for_update().filter(pk=county.pk).first()  # one new version at a time
     draft = CatalogueTemplate.objects.filter(unit=county, status=TemplateStatus.DRAFT).first()
     if draft is not None:
@@ -211,7 +224,7 @@ def template_new_version(*, actor: Any, county: Unit, request: HttpRequest | Non
 @transaction.atomic
 def template_update(*, actor: Any, template: CatalogueTemplate, request: HttpRequest | None = None, **fields: Any):
     """Change a draft's title or note."""
-    _require_template_write(actor, template.unit)
+    require_template_write(actor, template.unit)
     template = _locked(template)
     _require_draft(template)
     wanted = {name: str(value or "").strip() for name, value in fields.items() if name in ("title", "note")}
@@ -238,7 +251,7 @@ def template_entry_save(
 ) -> TemplateEntry:
     """Add an entry to a draft (under ``parent``, a heading; none: a new heading) or change one;
     a changed entry given another ``parent`` heading moves under it (headings stay headings)."""
-    _require_template_write(actor, template.unit)
+    require_template_write(actor, template.unit)
     template = _locked(template)
     _require_draft(template)
     if entry is not None and entry.template_id != template.pk:
@@ -248,8 +261,8 @@ def template_entry_save(
     heading = (entry.parent_id is None) if entry is not None else parent is None
     if heading and entry is not None and parent is not None:
         raise ValidationError({"parent": _("A heading stays at the top level.")})
-    data = _clean_entry_fields(fields, heading=heading)
     adding = entry is None
+    data = _clean_entry_fields(fields, heading=heading, adding=adding)
     changes: dict[str, Any] = {}
     if entry is None:
         position = _next_position(template.entries, parent)
@@ -281,7 +294,7 @@ def template_entry_save(
 def template_entry_delete(*, actor: Any, entry: TemplateEntry, request: HttpRequest | None = None) -> None:
     """Remove an entry (and, for a heading, its entries) from a draft."""
     template = entry.template
-    _require_template_write(actor, template.unit)
+    require_template_write(actor, template.unit)
     template = _locked(template)
     _require_draft(template)
     audit_record(action="template.entry_delete", actor=actor, obj=template, request=request, data={"entry": entry.code})
@@ -291,7 +304,7 @@ def template_entry_delete(*, actor: Any, entry: TemplateEntry, request: HttpRequ
 @transaction.atomic
 def template_publish(*, actor: Any, template: CatalogueTemplate, request: HttpRequest | None = None):
     """Publish a draft: from now on it is frozen, and villages may derive or adopt it."""
-    _require_template_write(actor, template.unit)
+    require_template_write(actor, template.unit)
     template = _locked(template)
     if template.status == TemplateStatus.PUBLISHED:
         return template  # a second click changes nothing
@@ -304,6 +317,12 @@ def template_publish(*, actor: Any, template: CatalogueTemplate, request: HttpRe
         raise ValidationError(
             _("These entries name a category or retention period that no longer exists: %(codes)s.")
             % {"codes": "、".join(stale)}
+        )
+    if template.version > 1 and not template_differences(template):
+        raise ValidationError(
+            _(
+                "This version changes nothing against the previous one: change it before publishing, or leave it a draft."
+            )
         )
     template.status = TemplateStatus.PUBLISHED
     template.published_at = timezone.now()
@@ -462,10 +481,13 @@ def _compare(current: dict[str, Any], new: dict[str, Any]) -> list[Difference]:
 
 
 def _adoption_order(difference: Difference) -> tuple[int, bool]:
-    """Removals first (they free codes), then changes, then additions; headings before entries."""
-    order = {"removed": 0, "changed": 1, "added": 2}[difference.kind]
+    """Removals first (they free codes), then new headings (an entry may move under one), then
+    changes, then new entries."""
     source = difference.new or difference.current
-    return order, source.parent_id is not None  # type: ignore[union-attr]
+    is_entry = source.parent_id is not None  # type: ignore[union-attr]
+    if difference.kind == "added":
+        return (3 if is_entry else 1), is_entry
+    return {"removed": 0, "changed": 2}[difference.kind], is_entry
 
 
 @transaction.atomic
@@ -482,7 +504,9 @@ def catalogue_adopt(
     filed items. When nothing is left to adopt, the catalogue is on the new version. Returns
     what was adopted (nothing for keys that no longer differ: a second click is harmless)."""
     _require_catalogue_write(actor, catalogue.unit_id)
-    catalogue = VillageCatalogue.objects.select_for_update().select_related("template").get(pk=catalogue.pk)
+    # Locked without joins: a join would drop the row from a concurrent adoption's read once the
+    # first one moves the catalogue to the new version.
+    catalogue = VillageCatalogue.objects.select_for_update().get(pk=catalogue.pk)
     county = county_of(catalogue.unit)
     template = template or (latest_published(county) if county else None)
     if (
@@ -519,7 +543,8 @@ def catalogue_adopt(
             # The village's own entries under a retired heading stay, at the top level.
             for local in entry.children.filter(retired_at__isnull=True, template_entry__isnull=True):
                 local.parent = None
-                local.save(update_fields=["parent", "updated_at"])
+                local.position = _next_position(catalogue.entries.filter(retired_at__isnull=True), None)
+                local.save(update_fields=["parent", "position", "updated_at"])
                 kept_local.append(local.code)
             entry.children.filter(retired_at__isnull=True).update(retired_at=now)
         elif difference.kind == "changed":
@@ -585,6 +610,8 @@ def catalogue_entry_set_applicable(
         raise ValidationError({"not_applicable_reason": _("Keep the reason within %(n)s characters.") % {"n": limit}})
     if entry.retired_at is not None:
         raise ValidationError(_("This entry is retired."))
+    if entry.is_heading:
+        raise ValidationError({"entry": _("A heading groups entries: mark the entries under it instead.")})
     if entry.applicable == applicable and (applicable or entry.not_applicable_reason == reason):
         return entry
     entry.applicable, entry.not_applicable_reason = applicable, "" if applicable else reason
@@ -605,29 +632,45 @@ def catalogue_entry_save_local(
     actor: Any,
     catalogue: VillageCatalogue,
     entry: CatalogueEntry | None = None,
-    parent: CatalogueEntry | None = None,
+    parent: CatalogueEntry | object | None = KEEP,
     request: HttpRequest | None = None,
     **fields: Any,
 ) -> CatalogueEntry:
-    """Add or change one of the village's own entries (一村一品: 农民画, 船鼓, 红色档案…)."""
+    """Add or change one of the village's own entries (一村一品: 农民画, 船鼓, 红色档案…), under
+    ``parent`` (a heading of the catalogue) or at the top level (None); a change given another
+    ``parent`` moves the entry there (``KEEP``: where it is)."""
     _require_catalogue_write(actor, catalogue.unit_id)
-    if entry is not None and (entry.catalogue_id != catalogue.pk or not entry.is_local):
+    if entry is not None and (entry.catalogue_id != catalogue.pk or not entry.is_local or not entry.is_live):
         raise ValidationError(_("Only the village's own entries are changed here."))
-    if parent is not None and (parent.catalogue_id != catalogue.pk or not parent.is_heading or not parent.is_live):
+    if parent is KEEP:
+        parent = entry.parent if entry is not None else None
+    if parent is not None and (
+        parent.catalogue_id != catalogue.pk or not parent.is_heading or not parent.is_live or parent.parent_id
+    ):
         raise ValidationError({"parent": _("Choose a heading of this catalogue.")})
-    data = _clean_entry_fields(fields, heading=False)
     adding = entry is None
+    data = _clean_entry_fields(fields, heading=False, adding=adding)
+    changes: dict[str, Any] = {}
+    live = catalogue.entries.filter(retired_at__isnull=True)
     if entry is None:
-        position = _next_position(catalogue.entries.filter(retired_at__isnull=True), parent)
         entry = CatalogueEntry(
-            catalogue=catalogue, unit_id=catalogue.unit_id, key=f"local-{new_key()}", parent=parent, position=position
+            catalogue=catalogue,
+            unit_id=catalogue.unit_id,
+            key=f"local-{new_key()}",
+            parent=parent,
+            position=_next_position(live, parent),
         )
-    changes = _write_entry(
-        entry,
-        data,
-        adding=adding,
-        exclude=["catalogue", "unit", "parent", "template_entry"],
-        duplicate=_("The catalogue already has a live entry with this code."),
+    elif (parent.pk if parent is not None else None) != entry.parent_id:
+        changes["heading"] = [entry.parent.code if entry.parent_id else None, parent.code if parent else None]
+        entry.parent, entry.position = parent, _next_position(live, parent)
+    changes.update(
+        _write_entry(
+            entry,
+            data,
+            adding=adding,
+            exclude=["catalogue", "unit", "parent", "template_entry"],
+            duplicate=_("The catalogue already has a live entry with this code."),
+        )
     )
     if changes:
         audit_record(

@@ -210,7 +210,7 @@ def _seed_second_version(county: Unit, suffix: str) -> None:
     catalogues.template_entry_save(
         actor=SYSTEM, template=draft, entry=b04, scope_note="公开内容、公开栏照片或记录、群众意见处理。"
     )
-    catalogues.template_publish(actor=SYSTEM, template=draft)
+    draft = catalogues.template_publish(actor=SYSTEM, template=draft)
     first = _village_code(suffix, 1)
     for catalogue in VillageCatalogue.objects.filter(unit__code__startswith=f"{COUNTY[0]}{suffix}").exclude(
         unit__code=first

@@ -97,8 +97,10 @@ def test_the_county_starts_from_the_default_edits_its_draft_and_publishes_it(cli
     draft.refresh_from_db()
     assert draft.status == TemplateStatus.PUBLISHED
     a01 = draft.entries.get(code="A01")
-    assert c.get(f"/units/templates/entries/{a01.pk}/edit/").status_code == 403
-    assert c.post(f"/units/templates/entries/{a01.pk}/delete/").status_code == 403
+    frozen = c.get(f"/units/templates/entries/{a01.pk}/edit/", follow=True)
+    assert frozen.redirect_chain[-1][0] == f"/units/templates/{draft.pk}/"
+    assert "已发布并冻结" in frozen.content.decode()  # says why, and the page offers a new version
+    assert c.post(f"/units/templates/entries/{a01.pk}/delete/").status_code == 302
     assert draft.entries.filter(code="A01").exists()
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"template.create", "template.entry_add", "template.entry_change", "template.entry_delete"} <= actions

@@ -164,8 +164,23 @@ def test_local_entries_are_the_villages_own(published, network, county_admin, vi
         )
     # A new version never touches a local entry.
     draft = catalogues.template_new_version(actor=county_admin, county=network.county)
+    _communities_only_entry(county_admin, draft)
     catalogues.template_publish(actor=county_admin, template=draft)
     assert catalogues.catalogue_differences(catalogue) == []
+
+
+def _communities_only_entry(actor, draft):
+    """A change of a new version that no village sees (it applies to communities only)."""
+    return catalogues.template_entry_save(
+        actor=actor,
+        template=draft,
+        parent=draft.entries.get(code="G"),
+        code="G09",
+        title="社区网格化服务记录",
+        category_code="WS",
+        retention_code="D10",
+        for_villages=False,
+    )
 
 
 def test_not_applicable_needs_a_reason(published, network, county_admin, village_archivist):
@@ -300,10 +315,156 @@ def test_only_a_newer_published_version_of_the_county_is_adopted_and_an_empty_on
     draft = catalogues.template_new_version(actor=county_admin, county=network.county)
     with pytest.raises(ValidationError):  # a draft is nobody's to adopt
         catalogues.catalogue_adopt(actor=village_archivist, catalogue=catalogue, keys=[], template=draft)
-    catalogues.template_publish(actor=county_admin, template=draft)  # nothing changed in it
+    with pytest.raises(ValidationError, match="没有变化"):  # a version that changes nothing is no version
+        catalogues.template_publish(actor=county_admin, template=draft)
+    _communities_only_entry(county_admin, draft)
+    catalogues.template_publish(actor=county_admin, template=draft)  # nothing changed for a village
     assert catalogues.catalogue_differences(catalogue) == []
     catalogues.catalogue_adopt(actor=village_archivist, catalogue=catalogue, keys=[])
     catalogue.refresh_from_db()
     assert catalogue.template == draft
     with pytest.raises(ValidationError):  # never back to an older one
         catalogues.catalogue_adopt(actor=village_archivist, catalogue=catalogue, keys=[], template=published)
+
+
+def _draft_with(actor, county, change):
+    draft = catalogues.template_new_version(actor=actor, county=county)
+    change(draft)
+    return catalogues.template_publish(actor=actor, template=draft)
+
+
+def test_an_entry_moved_under_a_new_heading_lands_under_it_in_one_adoption(
+    published, network, county_admin, village_archivist
+):
+    catalogue = catalogues.catalogue_derive(actor=county_admin, unit=network.village_a1)
+
+    def change(draft):
+        heading = catalogues.template_entry_save(actor=county_admin, template=draft, code="Z", title="党建品牌")
+        catalogues.template_entry_save(
+            actor=county_admin, template=draft, entry=draft.entries.get(code="A03"), parent=heading
+        )
+
+    _draft_with(county_admin, network.county, change)
+    adopted = catalogues.catalogue_adopt(actor=village_archivist, catalogue=catalogue, keys=["A03"])
+    assert sorted((d.kind, d.code) for d in adopted) == [("added", "Z"), ("changed", "A03")]
+    live = _live(catalogue)
+    assert live["A03"].parent_id == live["Z"].pk
+    assert catalogues.catalogue_differences(catalogue) == []
+    order = list(
+        catalogue.entries.filter(retired_at=None).order_by(*catalogues.TREE_ORDER).values_list("code", flat=True)
+    )
+    assert order[-2:] == ["Z", "A03"]
+
+
+def test_the_tree_order_never_interleaves_two_headings_at_the_same_position(
+    published, network, county_admin, village_archivist
+):
+    catalogue = catalogues.catalogue_derive(actor=county_admin, unit=network.village_a1)
+    local = catalogues.catalogue_entry_save_local(
+        actor=village_archivist,
+        catalogue=catalogue,
+        parent=None,
+        code="L1",
+        title="村史",
+        category_code="WS",
+        retention_code="Y",
+    )
+    heading = _live(catalogue)["K"]
+    clash = catalogue.entries.get(code="A")
+    CatalogueEntry.objects.filter(pk=local.pk).update(position=clash.position)  # a tie with heading A
+    order = list(
+        catalogue.entries.filter(retired_at=None).order_by(*catalogues.TREE_ORDER).values_list("code", "parent_id")
+    )
+    a_group = [code for code, parent in order if code == "A" or parent == clash.pk]
+    positions = [order.index((code, parent)) for code, parent in order if code == "A" or parent == clash.pk]
+    assert positions == list(range(positions[0], positions[0] + len(a_group)))  # A's entries follow A unbroken
+    assert heading.pk  # the catalogue still has its other headings
+
+
+def test_new_entries_name_a_category_and_a_heading_at_the_top(published, network, county_admin, village_archivist):
+    catalogue = catalogues.catalogue_derive(actor=county_admin, unit=network.village_a1)
+    with pytest.raises(ValidationError) as missing:  # without a category it would pass for a heading
+        catalogues.catalogue_entry_save_local(actor=village_archivist, catalogue=catalogue, code="L1", title="无门类")
+    assert {"category_code", "retention_code"} <= set(missing.value.message_dict)
+    draft = catalogues.template_new_version(actor=county_admin, county=network.county)
+    with pytest.raises(ValidationError):
+        catalogues.template_entry_save(
+            actor=county_admin, template=draft, parent=draft.entries.get(code="A"), code="A99", title="无门类"
+        )
+    with pytest.raises(ValidationError):  # an entry is no heading to file under
+        catalogues.catalogue_entry_save_local(
+            actor=village_archivist,
+            catalogue=catalogue,
+            parent=_live(catalogue)["A01"],
+            code="L2",
+            title="t",
+            category_code="WS",
+            retention_code="Y",
+        )
+    with pytest.raises(ValidationError):  # a heading has nothing to apply
+        catalogues.catalogue_entry_set_applicable(
+            actor=village_archivist, entry=_live(catalogue)["A"], applicable=False, reason="x"
+        )
+
+
+def test_a_local_entry_moves_under_another_heading(published, network, county_admin, village_archivist):
+    catalogue = catalogues.catalogue_derive(actor=county_admin, unit=network.village_a1)
+    live = _live(catalogue)
+    entry = catalogues.catalogue_entry_save_local(
+        actor=village_archivist,
+        catalogue=catalogue,
+        parent=live["K"],
+        code="K91",
+        title="船鼓",
+        category_code="WS",
+        retention_code="Y",
+    )
+    catalogues.catalogue_entry_save_local(actor=village_archivist, catalogue=catalogue, entry=entry, title="船鼓队")
+    entry.refresh_from_db()
+    assert (entry.title, entry.parent_id) == ("船鼓队", live["K"].pk)  # no heading named: it stays
+    catalogues.catalogue_entry_save_local(actor=village_archivist, catalogue=catalogue, entry=entry, parent=live["B"])
+    entry.refresh_from_db()
+    assert entry.parent_id == live["B"].pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_adoptions_at_once_adopt_once_and_neither_fails(published, network, county_admin, village_archivist):
+    import threading
+
+    from django.db import connection
+
+    catalogue = catalogues.catalogue_derive(actor=county_admin, unit=network.village_a1)
+
+    def change(draft):
+        catalogues.template_entry_save(
+            actor=county_admin,
+            template=draft,
+            parent=draft.entries.get(code="G"),
+            code="G06",
+            title="殡葬改革材料",
+            category_code="WS",
+            retention_code="D30",
+        )
+
+    _draft_with(county_admin, network.county, change)
+    keys = [d.key for d in catalogues.catalogue_differences(catalogue)]
+    results, errors = [], []
+    barrier = threading.Barrier(3)
+
+    def adopt():
+        try:
+            barrier.wait()
+            results.append(len(catalogues.catalogue_adopt(actor=village_archivist, catalogue=catalogue, keys=keys)))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=adopt) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and sorted(results) == [0, 0, 1]
+    assert catalogue.entries.filter(code="G06", retired_at=None).count() == 1
+    assert AuditEvent.objects.filter(action="catalogue.adopt").count() == 1

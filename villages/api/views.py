@@ -1,8 +1,10 @@
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
@@ -109,7 +111,10 @@ class CatalogueTemplateViewSet(
     def _answer(self, template: CatalogueTemplate, status: int = 200) -> Response:
         return Response(self.get_serializer(self._template(template.pk)).data, status=status)
 
-    @extend_schema(request=TemplateStartSerializer, responses={201: CatalogueTemplateSerializer, **ERROR_RESPONSES})
+    @extend_schema(
+        request=TemplateStartSerializer,
+        responses={200: CatalogueTemplateSerializer, 201: CatalogueTemplateSerializer, **ERROR_RESPONSES},
+    )
     def create(self, request: Any) -> Response:
         """Open the county's draft: the one being edited, a new version copied from the newest
         published one, or the default shipped with the system for a county without a template."""
@@ -119,9 +124,12 @@ class CatalogueTemplateViewSet(
             Unit.objects.restrict(request.user, Action.VIEW), pk=body.validated_data["county"], kind=UnitKind.COUNTY
         )
         draft = CatalogueTemplate.objects.filter(unit=county, status=TemplateStatus.DRAFT).first()
-        if draft is None and CatalogueTemplate.objects.filter(unit=county).exists():
+        if draft is not None:  # the draft being edited (a second call opens the same one)
+            catalogues.require_template_write(request.user, county)
+            return self._answer(draft, 200)
+        if CatalogueTemplate.objects.filter(unit=county).exists():
             draft = catalogues.template_new_version(actor=request.user, county=county, request=request)
-        elif draft is None:
+        else:
             draft = catalogues.template_load_default(actor=request.user, county=county, request=request)
         return self._answer(draft, 201)
 
@@ -142,7 +150,7 @@ class CatalogueTemplateViewSet(
         return self._answer(template)
 
     @extend_schema(responses={200: DifferenceSerializer(many=True), **ERROR_RESPONSES})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def differences(self, request: Any, pk: Any = None) -> Response:
         """What this version changes against the county's newest published version before it."""
         return Response(DifferenceSerializer(catalogues.template_differences(self._template(pk)), many=True).data)
@@ -185,6 +193,8 @@ class CatalogueTemplateViewSet(
         body = EntryWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         fields = dict(body.validated_data)
+        if "parent" in fields and fields["parent"] is None and entry.parent_id is not None:
+            raise ValidationError({"parent": _("An entry stays under a heading: name the heading to move it to.")})
         parent = self._entry(template, fields.pop("parent", None))
         saved = catalogues.template_entry_save(
             actor=request.user, template=template, entry=entry, parent=parent, request=request, **fields
@@ -229,13 +239,13 @@ class VillageCatalogueViewSet(
         return Response(self.get_serializer(self._catalogue(catalogue.pk)).data, status=201)
 
     @extend_schema(responses={200: DifferenceSerializer(many=True), **ERROR_RESPONSES})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def differences(self, request: Any, pk: Any = None) -> Response:
         """The added, changed and removed entries of the county's newest published version."""
         return Response(DifferenceSerializer(catalogues.catalogue_differences(self._catalogue(pk)), many=True).data)
 
     @extend_schema(request=AdoptSerializer, responses={200: DifferenceSerializer(many=True), **ERROR_RESPONSES})
-    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated], pagination_class=None)
     def adopt(self, request: Any, pk: Any = None) -> Response:
         """Adopt the chosen differences (by entry key); keys that no longer differ are skipped."""
         catalogue = self._catalogue(pk)
@@ -293,11 +303,11 @@ class VillageCatalogueViewSet(
         body = LocalEntryWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         fields = dict(body.validated_data)
-        parent_id = fields.pop("parent", None)
-        parent = None
-        if parent_id is not None:
-            parent = get_object_or_404(catalogue.entries.all(), pk=whole_number(str(parent_id)) or 0)
+        if "parent" in fields and fields["parent"] is not None:
+            fields["parent"] = get_object_or_404(catalogue.entries.all(), pk=whole_number(str(fields["parent"])) or 0)
+        elif "parent" not in fields and entry is not None:
+            fields["parent"] = catalogues.KEEP  # a change that names no heading leaves it where it is
         saved = catalogues.catalogue_entry_save_local(
-            actor=request.user, catalogue=catalogue, entry=entry, parent=parent, request=request, **fields
+            actor=request.user, catalogue=catalogue, entry=entry, request=request, **fields
         )
         return Response(CatalogueEntrySerializer(saved).data, status=status)

@@ -6,6 +6,7 @@ only ask, and show its refusals."""
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -71,12 +72,33 @@ def _can_edit(user: Any, template: CatalogueTemplate) -> bool:
     return user_scope(user, CATALOGUE_TEMPLATE, Action.CHANGE).contains(template.unit_id)
 
 
+class Frozen(Exception):
+    """An edit of a published version: answered by a redirect to it (see :func:`frozen`)."""
+
+    def __init__(self, template: CatalogueTemplate) -> None:
+        self.template = template
+
+
 def _editable_draft(request: HttpRequest, template: CatalogueTemplate) -> None:
-    """Refuse an edit of a version the user may not change (403) or a published one (frozen)."""
+    """Refuse an edit of a version the user may not change (403) or a published one (Frozen)."""
     if not _can_edit(request.user, template):
         raise PermissionDenied(_("Only the county keeps its reference template."))
     if template.status != TemplateStatus.DRAFT:
-        raise PermissionDenied(_("This version is published and frozen: start a new version to change it."))
+        raise Frozen(template)
+
+
+def frozen(view: Any) -> Any:
+    """A published version's edit pages send the county back to it, saying why and what to do."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Frozen as exc:
+            messages.error(request, _("This version is published and frozen: start a new version to change it."))
+            return redirect("villages:template-detail", pk=exc.template.pk)
+
+    return wrapper
 
 
 def _label_names() -> dict[str, dict[str, str]]:
@@ -189,6 +211,7 @@ def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@frozen
 def template_update(request: HttpRequest, pk: int) -> HttpResponse:
     template = _template(request, pk)
     _editable_draft(request, template)
@@ -211,6 +234,7 @@ def template_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@frozen
 def template_publish(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then publish: what this version changes, and how many villages will see it."""
     template = _template(request, pk)
@@ -278,6 +302,7 @@ def _entry_form_page(
 
 
 @login_required
+@frozen
 def template_entry_create(request: HttpRequest, pk: int) -> HttpResponse:
     """A new entry under ``?parent=`` (a heading of this version), or a new heading."""
     template = _template(request, pk)
@@ -304,12 +329,14 @@ def _template_entry(request: HttpRequest, pk: int) -> TemplateEntry:
 
 
 @login_required
+@frozen
 def template_entry_update(request: HttpRequest, pk: int) -> HttpResponse:
     entry = _template_entry(request, pk)
     return _entry_form_page(request, entry.template, entry, entry.parent)
 
 
 @login_required
+@frozen
 def template_entry_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then remove an entry (a heading with its entries) from the draft."""
     entry = _template_entry(request, pk)
