@@ -86,6 +86,14 @@ ACTION_LABELS: dict[str, Promise] = {
     "holdings.export_download": _("Export downloaded"),
     # The audit log itself.
     "audit.export": _("Audit log exported"),
+    # The working-day calendar (archives_site.workdays).
+    "calendar.day_add": _("Calendar day added"),
+    "calendar.day_change": _("Calendar day changed"),
+    "calendar.day_delete": _("Calendar day removed"),
+    "calendar.paste": _("Calendar days pasted"),
+    "calendar.year_confirm": _("Calendar year confirmed"),
+    "calendar.year_missing": _("Next year's calendar found missing"),
+    "calendar.load": _("Official calendar loaded"),
 }
 
 ACTION_GROUPS: dict[str, Promise] = {
@@ -103,6 +111,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "record": _("Records"),
     "holdings": _("Import and export"),
     "audit": _("Audit log"),
+    "calendar": _("Working-day calendar"),
 }
 
 # Object type (a model's ``app_label.model_name``) → label. A model not named here is labelled
@@ -123,6 +132,8 @@ OBJECT_TYPE_LABELS: dict[str, Promise] = {
     "holdings.recordpush": _("Push"),
     "inspections.archiveroom": _("Archive room"),
     "archives_site.apitoken": _("API token"),
+    "archives_site.calendarday": _("Calendar day"),
+    "archives_site.calendaryear": _("Calendar year"),
 }
 
 # The object types of the holdings (what an archivist's reach into the log covers).
@@ -210,6 +221,7 @@ DATA_LABELS: dict[str | tuple[str, str], Promise] = {
     "skipped": _("Skipped"),
     "excursions": _("Outside the ranges"),
     "target_unit_id": _("Pushed to"),
+    "years": _("Years"),
 }
 
 # Keys whose stored codes are the choices of a model field other than the event object's own:

@@ -57,6 +57,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         manage.append({"label": _("Roles"), "url": reverse("villages:role-list"), "icon": "people"})
     if user_can(user, "role_assignment", Action.ADD):
         manage.append({"label": _("People and accounts"), "url": reverse("villages:user-list"), "icon": "person-gear"})
+    if user_can(user, "workday_calendar", Action.VIEW):
+        manage.append({"label": _("Working-day calendar"), "url": reverse("calendar:year"), "icon": "calendar3"})
     if audit_reach(user):
         manage.append({"label": _("Audit log"), "url": reverse("audit-list"), "icon": "journal-check"})
     if user.is_superuser:  # Django admin is the superusers' alone (archives_site.admin)

@@ -34,9 +34,10 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from villages.roles import ROLE_ASSIGNMENT
+from villages.roles import ROLE_ASSIGNMENT, WORKDAY_CALENDAR
 
 from .scoping import Action, user_scope
+from .workdays import next_year_overdue
 
 Tone = Literal["", "warning", "danger", "success"]
 
@@ -206,4 +207,24 @@ def audit_panel(request: HttpRequest) -> Panel | None:
             ),
         ],
         links=links,
+    )
+
+
+def calendar_panel(request: HttpRequest) -> Panel | None:
+    """For the county administrator, from 1 October while next year's working-day calendar is
+    not confirmed: deadlines reaching into that year are reckoned on weekends only."""
+    if not user_scope(request.user, WORKDAY_CALENDAR, Action.CHANGE).everything:
+        return None
+    year = next_year_overdue()
+    if year is None:
+        return None
+    page = f"{reverse('calendar:year')}?year={year}"
+    return Panel(
+        key="calendar",
+        title=_("Working-day calendar"),
+        intro=_(
+            "Next year's public holidays are not confirmed: deadlines reaching into it are reckoned on weekends only."
+        ),
+        figures=[Figure(_("Year not confirmed"), str(year), "", page, "warning", "calendar-missing-year")],
+        links=[Link(_("Enter or confirm the year"), page, "calendar-x")],
     )

@@ -6,8 +6,13 @@ separately stored :class:`AuditChainHead`, so a deleted row — even the last �
 ``manage.py audit_verify``.
 """
 
+import datetime as dt
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
@@ -164,3 +169,122 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} #{self.pk}"
+
+
+# --- The working-day calendar (工作日历; arithmetic and services in archives_site.workdays) ---------
+
+# Years a calendar day or year may lie in (the same bounds as a moment of the API's filters).
+CALENDAR_YEAR_MIN = 1900
+CALENDAR_YEAR_MAX = 2100
+
+
+class CalendarDayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("Day off (休)")
+    WORKDAY = "workday", _("Make-up working day (班)")
+
+
+class CalendarSource(models.TextChoices):
+    PACKAGE = "package", _("Official calendar shipped with the system")
+    BUREAU = "bureau", _("Entered by the bureau")
+
+
+class CalendarDay(models.Model):
+    """A day that departs from "Monday to Friday work, Saturday and Sunday rest": a public holiday
+    on a weekday (休) or a make-up working day on a weekend (班, 调休). Nothing else is stored — a
+    holiday's Saturday is a rest day anyway. Loaded from the official calendar
+    (``manage.py load_workday_calendar``) or entered by the bureau, whose days a reload never
+    overwrites. Written only by :mod:`archives_site.workdays`, which caches them."""
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=CalendarDayKind.choices)
+    name = models.CharField(_("holiday"), max_length=50, blank=True, help_text=_("e.g. 春节"))
+    source = models.CharField(_("source"), max_length=16, choices=CalendarSource.choices, default=CalendarSource.BUREAU)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(_("changed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=CalendarDayKind.values), name="calendar_day_kind_valid"),
+            models.CheckConstraint(condition=Q(source__in=CalendarSource.values), name="calendar_day_source_valid"),
+            models.CheckConstraint(
+                condition=Q(date__gte=dt.date(CALENDAR_YEAR_MIN, 1, 1), date__lte=dt.date(CALENDAR_YEAR_MAX, 12, 31)),
+                name="calendar_day_date_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.get_kind_display()} {self.name}".strip()
+
+    def clean(self) -> None:
+        if self.date is None:
+            return
+        if not CALENDAR_YEAR_MIN <= self.date.year <= CALENDAR_YEAR_MAX:
+            message = _("Give a day between the years %(low)s and %(high)s.")
+            params = {"low": CALENDAR_YEAR_MIN, "high": CALENDAR_YEAR_MAX}
+            raise ValidationError({"date": ValidationError(message, params=params, code="out_of_range")})
+        weekend = self.date.weekday() >= 5
+        if self.kind == CalendarDayKind.HOLIDAY and weekend:
+            message = _("%(date)s is a Saturday or Sunday, a rest day anyway: only holidays on weekdays are recorded.")
+            raise ValidationError(
+                {"kind": ValidationError(message, params={"date": self.date.isoformat()}, code="weekend_holiday")}
+            )
+        if self.kind == CalendarDayKind.WORKDAY and not weekend:
+            message = _(
+                "%(date)s is a weekday, a working day anyway: a make-up working day falls on a Saturday or Sunday."
+            )
+            raise ValidationError(
+                {"kind": ValidationError(message, params={"date": self.date.isoformat()}, code="weekday_workday")}
+            )
+
+
+class CalendarYear(models.Model):
+    """A year of the working-day calendar: confirmed once its holidays and make-up working days
+    are known (loaded from the official calendar, or entered and confirmed by the bureau). A
+    deadline in a year not confirmed is computed on weekends only and flagged as such. A row
+    without confirmation records when the daily check first found the year missing."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    source = models.CharField(_("source"), max_length=16, choices=CalendarSource.choices, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    missing_noticed_at = models.DateTimeField(_("found missing"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+        ordering = ["year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year__gte=CALENDAR_YEAR_MIN, year__lte=CALENDAR_YEAR_MAX), name="calendar_year_range"
+            ),
+            # Confirmed exactly when it says by what: a confirmation always has its source.
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True, source="")
+                | Q(confirmed_at__isnull=False, source__in=CalendarSource.values),
+                name="calendar_year_confirmed_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None

@@ -180,6 +180,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=17),
         "options": {"queue": "ingest"},
     },
+    # From 1 October: is next year's working-day calendar known? (archives_site.workdays)
+    "workday-calendar-check": {
+        "task": "archives_site.workday_calendar_check",
+        "schedule": crontab(hour=7, minute=5),
+        "options": {"queue": "default"},
+    },
 }
 CELERY_TIMEZONE = "Asia/Shanghai"
 
@@ -369,6 +375,7 @@ DASHBOARD_PANELS = [
     "holdings.dashboard.review_panel",
     "holdings.dashboard.jobs_panel",
     "archives_site.dashboard.audit_panel",
+    "archives_site.dashboard.calendar_panel",
     "holdings.dashboard.units_panel",
     "villages.dashboard.people_panel",
     "villages.dashboard.network_panel",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import audit
+from . import audit, workdays
+from .scoping import SYSTEM
 
 
 # Queued on "fixity" by the service (archives_site.audit.VERIFICATION_QUEUE).
@@ -18,3 +19,9 @@ def audit_verification_run(verification_id: int) -> None:
 def audit_verify_nightly() -> None:
     """The nightly verification of the whole audit chain."""
     audit.audit_verification_scheduled(trigger="nightly")
+
+
+@shared_task(name="archives_site.workday_calendar_check", acks_late=True)  # daily (CELERY_BEAT_SCHEDULE)
+def workday_calendar_check() -> int | None:
+    """From 1 October, warn when next year's working-day calendar is not confirmed."""
+    return workdays.calendar_check(actor=SYSTEM)

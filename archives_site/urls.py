@@ -26,6 +26,7 @@ urlpatterns = [
     path("units/", include("villages.urls")),
     path("holdings/", include("holdings.urls")),
     path("rooms/", include("inspections.urls")),
+    path("calendar/", include("archives_site.workday_views")),
     path("audit/", audit_views.audit_list, name="audit-list"),
     path("audit/verify/", audit_views.audit_verify_start, name="audit-verify"),
     path("audit/export/<str:fmt>/", audit_views.audit_export, name="audit-export"),

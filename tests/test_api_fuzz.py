@@ -70,6 +70,17 @@ def persona(request: Any, network: Any) -> Any:
         )
     ItemFactory(fonds=archive, open_status="open")
     push_create(actor=SYSTEM, fonds=archive, target=network.village_a1, title="推送")
+    # The county's template (a published version and a draft), catalogues in both reaches, and
+    # a day of the working-day calendar.
+    from archives_site.workdays import calendar_day_set
+    from villages import catalogues
+
+    published = catalogues.template_load_default(actor=SYSTEM, county=network.county)
+    catalogues.template_publish(actor=SYSTEM, template=published)
+    for unit in (network.village_a1, network.village_b1):
+        catalogues.catalogue_derive(actor=SYSTEM, unit=unit)
+    catalogues.template_new_version(actor=SYSTEM, county=network.county)
+    calendar_day_set(actor=SYSTEM, day=dt.date(2026, 10, 1), kind="holiday", name="国庆节")
     return request.getfixturevalue(request.param)
 
 
@@ -78,9 +89,10 @@ def known_ids(persona: Any) -> dict[str, list[int]]:
     """The ids of every row per resource (in the persona's reach and out of it): a generated
     ``{id}`` is mapped onto one of them, so detail, edit and action operations meet real rows,
     not only 404s."""
+    from archives_site.models import CalendarDay
     from holdings.models import Category, Fonds, Item, RecordPush, Volume
     from inspections.models import ArchiveRoom, ClimateReading
-    from villages.models import RoleAssignment, Unit
+    from villages.models import CatalogueTemplate, RoleAssignment, Unit, VillageCatalogue
 
     models = {
         "categories": Category,
@@ -92,6 +104,9 @@ def known_ids(persona: Any) -> dict[str, list[int]]:
         "archive-rooms": ArchiveRoom,
         "climate-readings": ClimateReading,
         "record-pushes": RecordPush,
+        "catalogue-templates": CatalogueTemplate,
+        "village-catalogues": VillageCatalogue,
+        "calendar-days": CalendarDay,
     }
     return {f"/api/v1/{name}/": sorted(model.objects.values_list("pk", flat=True)) for name, model in models.items()}
 

@@ -51,6 +51,9 @@ VILLAGE_CATALOGUE = "village_catalogue"
 ARCHIVE_ROOM = "archive_room"
 # Open records the archive pushes down to a village or township (推送).
 RECORD_PUSH = "record_push"
+# The working-day calendar (工作日历, archives_site.workdays): one for the installation, no unit;
+# every staff role reads it (deadlines), only the county administrator keeps it.
+WORKDAY_CALENDAR = "workday_calendar"
 
 V, A, C, D = Action.VIEW, Action.ADD, Action.CHANGE, Action.DELETE
 _S, _SA, _ALL = Reach.SUBTREE, Reach.SUBTREE_AND_ANCESTORS, Reach.ALL
@@ -65,6 +68,7 @@ PERMISSIONS: dict[Role, dict[str, dict[Action, Reach]]] = {
         VILLAGE_CATALOGUE: {V: _ALL, A: _ALL, C: _ALL},
         ARCHIVE_ROOM: {V: _ALL, A: _ALL, C: _ALL, D: _ALL},
         RECORD_PUSH: {V: _ALL, A: _ALL, C: _ALL},
+        WORKDAY_CALENDAR: {V: _ALL, A: _ALL, C: _ALL, D: _ALL},
     },
     Role.ARCHIVIST: {
         # Reads all holdings; writes what the archive (its unit) holds.
@@ -78,6 +82,7 @@ PERMISSIONS: dict[Role, dict[str, dict[Action, Reach]]] = {
         # Keeps its own room; reads every room (guidance, inspections). Pushes open records down.
         ARCHIVE_ROOM: {V: _ALL, A: _S, C: _S, D: _S},
         RECORD_PUSH: {V: _ALL, A: _S, C: _S},
+        WORKDAY_CALENDAR: {V: _ALL},
     },
     Role.TOWNSHIP_OFFICER: {
         UNIT: {V: _SA, C: _S},
@@ -88,6 +93,7 @@ PERMISSIONS: dict[Role, dict[str, dict[Action, Reach]]] = {
         VILLAGE_CATALOGUE: {V: _S, A: _S, C: _S},
         ARCHIVE_ROOM: {V: _S, A: _S, C: _S, D: _S},
         RECORD_PUSH: {V: _S},
+        WORKDAY_CALENDAR: {V: _ALL},
     },
     Role.VILLAGE_ARCHIVIST: {
         UNIT: {V: _SA},
@@ -99,9 +105,11 @@ PERMISSIONS: dict[Role, dict[str, dict[Action, Reach]]] = {
         VILLAGE_CATALOGUE: {V: _S, C: _S},
         ARCHIVE_ROOM: {V: _S, A: _S, C: _S},
         RECORD_PUSH: {V: _S},
+        WORKDAY_CALENDAR: {V: _ALL},
     },
     Role.LOOKUP_OPERATOR: {
         UNIT: {V: _SA},
+        WORKDAY_CALENDAR: {V: _ALL},
     },
     Role.INSPECTOR: {
         UNIT: {V: _SA},
@@ -109,6 +117,7 @@ PERMISSIONS: dict[Role, dict[str, dict[Action, Reach]]] = {
         CATALOGUE_TEMPLATE: {V: _SA},
         VILLAGE_CATALOGUE: {V: _S},
         ARCHIVE_ROOM: {V: _S},
+        WORKDAY_CALENDAR: {V: _ALL},
     },
     Role.EXTERNAL_SYSTEM: {
         # Only the open catalogue: holdings selectors narrow further by open status.

@@ -18,9 +18,10 @@ from inspections.api.urls import router as inspections_router
 from villages.api.urls import router as villages_router
 
 from .auth import TokenRevokeView, TokenRotateView, TokenView
+from .workdays import router as workdays_router
 
 router = DefaultRouter()
-for app_router in (villages_router, holdings_router, inspections_router):
+for app_router in (villages_router, holdings_router, inspections_router, workdays_router):
     router.registry.extend(app_router.registry)
 
 

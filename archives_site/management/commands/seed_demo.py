@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from holdings import demo as holdings_demo
@@ -36,6 +37,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Filed under the village catalogues: {filing['filed']} items."))
         pushed = holdings_demo.seed_pushes()
         rooms = room_demo.seed_rooms()
+        call_command("load_workday_calendar", stdout=self.stdout)  # the official holidays, for deadlines
         self.stdout.write(
             self.style.SUCCESS(
                 f"Archive rooms ready: {rooms['rooms']}; records pushed to villages: {pushed['pushes']}."
