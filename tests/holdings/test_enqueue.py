@@ -15,6 +15,9 @@ def test_an_unreachable_broker_leaves_the_upload_waiting_not_a_500(
     monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")  # nothing listens there
     monkeypatch.setattr(app.conf, "broker_connection_timeout", 1)
     monkeypatch.setattr(app, "_pool", None)  # no pooled connection to the real broker
+    # Nor a cached producer pool: the one made here (bound to the dead broker) must not outlive
+    # the test, or every later task queued in this process goes nowhere.
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
     client.login(username=county_archivist.username, password=PASSWORD)
     upload = SimpleUploadedFile("目录.csv", "题名,年度,保管期限\n关于村务公开的通知,2016,D30\n".encode())
     with django_capture_on_commit_callbacks(execute=True) as queued:
