@@ -47,11 +47,12 @@
   });
 })();
 
-// A "select all" checkbox in a table head ticks or clears the boxes of its table.
+// A "select all" checkbox ticks or clears the other boxes of its form (visible on phones too,
+// where a table's head is hidden).
 (function () {
   document.querySelectorAll("[data-check-all]").forEach(function (all) {
     all.addEventListener("change", function () {
-      all.closest("table").querySelectorAll("tbody input[type=checkbox]").forEach(function (box) {
+      all.closest("form").querySelectorAll("input[type=checkbox]:not([data-check-all])").forEach(function (box) {
         box.checked = all.checked;
       });
     });
