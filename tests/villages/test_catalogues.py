@@ -427,7 +427,7 @@ def test_a_local_entry_moves_under_another_heading(published, network, county_ad
     assert entry.parent_id == live["B"].pk
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_adoptions_at_once_adopt_once_and_neither_fails(published, network, county_admin, village_archivist):
     import threading
 
