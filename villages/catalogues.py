@@ -221,6 +221,21 @@ def template_new_version(*, actor: Any, county: Unit, request: HttpRequest | Non
     return draft
 
 
+def template_open_draft(
+    *, actor: Any, county: Unit, request: HttpRequest | None = None
+) -> tuple[CatalogueTemplate, bool]:
+    """The county's draft to edit: the one being edited, else a new version copied from the
+    newest published one, else (a county without a template) the default shipped with the
+    system. Returns it and whether it was made now (a second click opens the same draft)."""
+    require_template_write(actor, county)
+    draft = CatalogueTemplate.objects.filter(unit=county, status=TemplateStatus.DRAFT).first()
+    if draft is not None:
+        return draft, False
+    if CatalogueTemplate.objects.filter(unit=county).exists():
+        return template_new_version(actor=actor, county=county, request=request), True
+    return template_load_default(actor=actor, county=county, request=request), True
+
+
 @transaction.atomic
 def template_update(*, actor: Any, template: CatalogueTemplate, request: HttpRequest | None = None, **fields: Any):
     """Change a draft's title or note."""

@@ -23,7 +23,6 @@ from ..models import (
     CatalogueTemplate,
     RoleAssignment,
     TemplateEntry,
-    TemplateStatus,
     Unit,
     UnitKind,
     VillageCatalogue,
@@ -123,15 +122,8 @@ class CatalogueTemplateViewSet(
         county = get_object_or_404(
             Unit.objects.restrict(request.user, Action.VIEW), pk=body.validated_data["county"], kind=UnitKind.COUNTY
         )
-        draft = CatalogueTemplate.objects.filter(unit=county, status=TemplateStatus.DRAFT).first()
-        if draft is not None:  # the draft being edited (a second call opens the same one)
-            catalogues.require_template_write(request.user, county)
-            return self._answer(draft, 200)
-        if CatalogueTemplate.objects.filter(unit=county).exists():
-            draft = catalogues.template_new_version(actor=request.user, county=county, request=request)
-        else:
-            draft = catalogues.template_load_default(actor=request.user, county=county, request=request)
-        return self._answer(draft, 201)
+        draft, made = catalogues.template_open_draft(actor=request.user, county=county, request=request)
+        return self._answer(draft, 201 if made else 200)
 
     @extend_schema(request=TemplateUpdateSerializer, responses={200: CatalogueTemplateSerializer, **ERROR_RESPONSES})
     def partial_update(self, request: Any, pk: Any = None) -> Response:

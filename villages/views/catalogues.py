@@ -181,16 +181,12 @@ def template_start(request: HttpRequest) -> HttpResponse:
         pk=whole_number(request.POST.get("county")) or 0,
         kind=UnitKind.COUNTY,
     )
-    draft = CatalogueTemplate.objects.filter(unit=county, status=TemplateStatus.DRAFT).first()
-    if draft is None:
-        try:
-            if CatalogueTemplate.objects.filter(unit=county).exists():
-                draft = catalogues.template_new_version(actor=request.user, county=county, request=request)
-            else:
-                draft = catalogues.template_load_default(actor=request.user, county=county, request=request)
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, error_text(exc))
-            return redirect("villages:template-list")
+    try:
+        draft, made = catalogues.template_open_draft(actor=request.user, county=county, request=request)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, error_text(exc))
+        return redirect("villages:template-list")
+    if made:
         messages.success(request, _("Version %(n)s started as a draft.") % {"n": draft.version})
     return redirect("villages:template-detail", pk=draft.pk)
 
